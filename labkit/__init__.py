@@ -1,0 +1,44 @@
+"""labkit: the small package behind the autoencoder course lab kit.
+
+Every lab notebook starts with ``labkit.setup()``, which reads the kit's settings (quick mode, seed, data
+folder) once, seeds the random generators and says what it found. The modules are named by their nouns:
+``data``, ``noise``, ``metrics``, ``models``, ``train``, ``plots``, ``checks``, ``quiz``, ``assign``.
+"""
+
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its C++ start-up lines muted (they would fill every notebook's output).
+
+    TensorFlow writes them to file descriptor 2 before its log level is read, so only muting the
+    descriptor during the import hides them. Done only inside a Jupyter kernel, where they are noise;
+    a terminal user sees TensorFlow as it is.
+    """
+    if "tensorflow" in sys.modules or "ipykernel" not in sys.modules:
+        return
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow as tf
+
+        tf.config.list_physical_devices("GPU")  # the CUDA probe logs an error on machines without a GPU
+    except ImportError:
+        pass  # the NumPy-only parts of the kit still work; importing keras will say what is missing
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+_import_tensorflow_quietly()
+
+from labkit.config import Settings, settings, setup  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = ["Settings", "settings", "setup", "__version__"]

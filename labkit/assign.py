@@ -1,0 +1,136 @@
+"""Generate the student notebooks in ``labs/`` from the solution notebooks in ``solutions/``.
+
+A solution notebook is the single source of its lab. In its code cells, every region between
+``# BEGIN SOLUTION`` and ``# END SOLUTION`` (the spelling nbgrader and otter-grader share) becomes
+``# YOUR CODE HERE`` and ``raise NotImplementedError()`` at the marker's indentation. Cells tagged
+``model-answer`` or ``solution-only`` are left out; outputs and execution counts are stripped; the
+self-checks stay. ``labkit assign --check`` fails when ``labs/`` is not what would be generated.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import nbformat
+
+BEGIN = "# BEGIN SOLUTION"
+END = "# END SOLUTION"
+HIDDEN_TAGS = frozenset({"model-answer", "solution-only"})
+"""Cells with one of these tags appear only in the solution (and the instructor's book)."""
+
+_MARKER = re.compile(r"^(?P<indent>[ \t]*)# (?P<kind>BEGIN|END) SOLUTION\s*$")
+_LOOSE_MARKER = re.compile(r"#+\s*(BEGIN|END)\s+SOLUTION", re.IGNORECASE)
+_KEEP_CELL_METADATA = ("tags", "labkit")
+
+
+class MarkerError(ValueError):
+    """Solution markers are nested, unclosed, unopened or misspelled in a notebook cell."""
+
+    def __init__(self, notebook: str, cell: int, line: int, problem: str):
+        self.notebook, self.cell, self.line = notebook, cell, line
+        super().__init__(f"{notebook}, cell {cell}, line {line}: {problem}")
+
+
+def strip_solutions(source: str, *, notebook: str = "<notebook>", cell: int = 0) -> str:
+    """``source`` with each marked solution region replaced by the student's placeholder."""
+    out: list[str] = []
+    opened: int | None = None
+    for number, line in enumerate(source.splitlines(), start=1):
+        marker = _MARKER.match(line)
+        if marker is None:
+            if _LOOSE_MARKER.search(line):
+                raise MarkerError(notebook, cell, number, f"write the marker exactly as '{BEGIN}' or "
+                                  f"'{END}' on a line of its own; found {line.strip()!r}")
+            if opened is None:
+                out.append(line)
+            continue
+        indent = marker["indent"]
+        if marker["kind"] == "BEGIN":
+            if opened is not None:
+                raise MarkerError(notebook, cell, number, f"'{BEGIN}' inside the region opened on line "
+                                  f"{opened}; close it with '{END}' first (regions cannot nest)")
+            opened = number
+            out += [f"{indent}# YOUR CODE HERE", f"{indent}raise NotImplementedError()"]
+        else:
+            if opened is None:
+                raise MarkerError(notebook, cell, number, f"'{END}' without a '{BEGIN}' before it")
+            opened = None
+    if opened is not None:
+        raise MarkerError(notebook, cell, opened, f"'{BEGIN}' is never closed; add '{END}' after "
+                          "the solution lines")
+    return "\n".join(out)
+
+
+def student_notebook(solution: nbformat.NotebookNode, *, name: str) -> nbformat.NotebookNode:
+    """The student version of one solution notebook (``name`` is used in messages and the header)."""
+    student = copy.deepcopy(solution)
+    student.metadata.pop("widgets", None)
+    cells = [_generated_note(name)]
+    for index, cell in enumerate(solution.cells):
+        if HIDDEN_TAGS & set(cell.metadata.get("tags", [])):
+            continue
+        cell = copy.deepcopy(cell)
+        cell.metadata = {key: cell.metadata[key] for key in _KEEP_CELL_METADATA if key in cell.metadata}
+        if cell.cell_type == "code":
+            cell.source = strip_solutions(cell.source, notebook=name, cell=index)
+            cell.outputs = []
+            cell.execution_count = None
+        elif _LOOSE_MARKER.search(cell.source):
+            raise MarkerError(name, index, 1, "solution markers belong in code cells; tag a markdown "
+                              "cell 'model-answer' to keep it out of the student notebook")
+        cells.append(cell)
+    student.cells = cells
+    return student
+
+
+def _generated_note(name: str) -> nbformat.NotebookNode:
+    note = nbformat.v4.new_markdown_cell(
+        f"*Student notebook, generated from `solutions/{name}` by `labkit assign`. "
+        "Fill in every `# YOUR CODE HERE` and run the check that follows it.*")
+    note.id = "generated-note"
+    note.metadata = {"tags": ["generated-note"]}
+    return note
+
+
+def generate(solutions: Path, labs: Path) -> dict[Path, str]:
+    """The text of every student notebook, keyed by its path under ``labs``."""
+    files = sorted(Path(solutions).glob("*.ipynb"))
+    if not files:
+        raise FileNotFoundError(f"no solution notebooks (*.ipynb) in {solutions}; run from the "
+                                "repository root or pass --solutions")
+    generated = {}
+    for path in files:
+        solution = nbformat.read(path, as_version=4)
+        student = student_notebook(solution, name=path.name)
+        generated[Path(labs) / path.name] = nbformat.writes(student) + "\n"
+    return generated
+
+
+def main(solutions: Path, labs: Path, *, check: bool = False) -> int:
+    """Write (or with ``check``, compare) the student notebooks; 0 when all is in order."""
+    try:
+        generated = generate(solutions, labs)
+    except (MarkerError, FileNotFoundError) as error:
+        print(f"labkit assign: {error}")
+        return 2
+    stale = [path for path, text in generated.items()
+             if not path.is_file() or path.read_text(encoding="utf-8") != text]
+    extra = sorted(set(Path(labs).glob("*.ipynb")) - set(generated))
+    if check:
+        for path in stale:
+            print(f"out of date: {path} (run `labkit assign`)")
+        for path in extra:
+            print(f"no solution for: {path} (every lab is generated from solutions/)")
+        if not stale and not extra:
+            print(f"labs/ matches solutions/ ({len(generated)} notebooks)")
+        return 1 if stale or extra else 0
+    Path(labs).mkdir(parents=True, exist_ok=True)
+    for path in stale:
+        path.write_text(generated[path], encoding="utf-8")
+        print(f"wrote {path}")
+    for path in extra:
+        print(f"warning: {path} has no solution notebook; left as it is")
+    print(f"{len(generated)} student notebooks, {len(stale)} rewritten")
+    return 0

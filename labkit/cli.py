@@ -1,0 +1,91 @@
+"""The ``labkit`` command: argument parsing and delegation only.
+
+    labkit assign              regenerate labs/ from solutions/
+    labkit viva ...            viva sheets for examiners
+    labkit bank                check the question bank; --page writes the book's question-bank page
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="labkit", description="Tools of the autoencoder course lab kit.")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    assign = verbs.add_parser("assign", help="generate the student notebooks in labs/ from solutions/")
+    assign.add_argument("--solutions", type=Path, default=Path("solutions"))
+    assign.add_argument("--labs", type=Path, default=Path("labs"))
+    assign.add_argument("--check", action="store_true",
+                        help="write nothing; exit 1 if labs/ differs from what would be generated")
+
+    viva = verbs.add_parser("viva", help="write viva sheets: a different, reproducible set of questions "
+                                         "for each student of a roster")
+    viva.add_argument("--lab", type=int, required=True, help="the lab whose bank to draw from")
+    viva.add_argument("--roster", type=Path, required=True,
+                      help="CSV file with a header naming a student_id column and a name column")
+    viva.add_argument("--per-student", type=int, default=5, help="questions per student (default 5)")
+    viva.add_argument("--seed", type=int, default=0, help="the same seed gives the same sheets (default 0)")
+    viva.add_argument("--out", type=Path, default=Path("viva_sheets"),
+                      help="folder for the sheet and the CSV (default viva_sheets/)")
+    viva.add_argument("--format", choices=("html", "md"), default="html",
+                      help="printable sheet format (default html); a CSV is always written too")
+    viva.add_argument("--stage", action="append", choices=("pre-lab", "in-lab", "post-lab", "viva"),
+                      help="draw only from this stage; repeat for several (default: all stages)")
+
+    bank = verbs.add_parser("bank", help="check the question bank and print its counts per lab and kind")
+    bank.add_argument("--page", type=Path, help="(re)write the book's question-bank page at this path")
+    bank.add_argument("--check", action="store_true",
+                      help="with --page: write nothing; exit 1 if the page is out of date")
+    return parser
+
+
+def _error(verb: str, error: Exception) -> int:
+    print(f"labkit {verb}: error: {error}", file=sys.stderr)
+    return 1
+
+
+def _assign(args: argparse.Namespace) -> int:
+    from labkit import assign
+
+    return assign.main(args.solutions, args.labs, check=args.check)
+
+
+def _viva(args: argparse.Namespace) -> int:
+    from labkit import viva
+    from labkit.bank import BankError, DrawError
+
+    try:
+        viva.write_sheets(args.lab, args.roster, per_student=args.per_student, seed=args.seed,
+                          out=args.out, fmt=args.format, stages=args.stage)
+    except (viva.VivaError, BankError, DrawError, OSError) as error:
+        return _error("viva", error)
+    return 0
+
+
+def _bank(args: argparse.Namespace) -> int:
+    from labkit import bank
+
+    try:
+        return bank.main(page=args.page, check=args.check)
+    except (bank.BankError, OSError) as error:
+        return _error("bank", error)
+
+
+_VERBS = {"assign": _assign, "viva": _viva, "bank": _bank}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    try:
+        return _VERBS[args.verb](args)
+    except KeyboardInterrupt:
+        print("labkit: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

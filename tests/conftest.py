@@ -1,0 +1,47 @@
+"""Shared fixtures. Tests run offline on the shipped sample; nothing here ever downloads."""
+
+from __future__ import annotations
+
+import os
+import urllib.error
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def offline_and_clean(monkeypatch, tmp_path):
+    """Every test starts without the kit's environment settings, with an empty Keras cache, offline."""
+    for name in ("LABKIT_QUICK", "LABKIT_DATA_DIR", "LABKIT_SEED"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
+
+    def no_network(url):
+        raise urllib.error.URLError(f"tests never download ({url})")
+
+    import labkit.data
+
+    monkeypatch.setattr(labkit.data, "_open_url", no_network)
+
+
+def _full_data_dir() -> Path | None:
+    configured = os.environ.get("LABKIT_DATA_DIR")
+    candidates = [Path(configured)] if configured else []
+    candidates.append(ROOT.parent / "shared" / "datasets")
+    return next((c for c in candidates if (c / "mnist" / "t10k-images-idx3-ubyte.gz").is_file()), None)
+
+
+FULL_DATA_DIR = _full_data_dir()
+
+
+@pytest.fixture
+def full_data_dir() -> Path:
+    """The folder of the full datasets; the test is skipped (with the reason) when it is absent,
+    and fails instead when LABKIT_REQUIRE_FULL_DATA=1 (as in CI, where the data is provided)."""
+    if FULL_DATA_DIR is None:
+        if os.environ.get("LABKIT_REQUIRE_FULL_DATA") == "1":
+            pytest.fail("LABKIT_REQUIRE_FULL_DATA=1 but no full datasets found (set LABKIT_DATA_DIR)")
+        pytest.skip("full MNIST/Fashion-MNIST not available: set LABKIT_DATA_DIR to run this test")
+    return FULL_DATA_DIR
