@@ -3,6 +3,8 @@
     labkit assign              regenerate labs/ from solutions/
     labkit viva ...            viva sheets for examiners
     labkit bank                check the question bank; --page writes the book's question-bank page
+    labkit reproduce           train every experiment the labs make claims about, at full scale
+    labkit grade SUBMISSIONS --lab N --out gradebook.csv    grade submitted notebooks in a sandbox
 """
 
 from __future__ import annotations
@@ -40,6 +42,30 @@ def _build_parser() -> argparse.ArgumentParser:
     bank.add_argument("--page", type=Path, help="(re)write the book's question-bank page at this path")
     bank.add_argument("--check", action="store_true",
                       help="with --page: write nothing; exit 1 if the page is out of date")
+
+    reproduce = verbs.add_parser("reproduce", help="train every experiment the labs make claims about and "
+                                                   "write results/results.json and results/results.md")
+    reproduce.add_argument("--only", action="append", metavar="NAME",
+                           help="run only this experiment; repeat for several (default: all)")
+    reproduce.add_argument("--quick", action="store_true", help="shipped sample and few epochs (a smoke test)")
+    reproduce.add_argument("--out", type=Path, default=Path("results"), help="output folder (default results/)")
+    reproduce.add_argument("--list", action="store_true", help="list the experiments and exit")
+
+    grade = verbs.add_parser("grade", help="grade a folder of submitted notebooks (STUDENT.ipynb or STUDENT/) "
+                                           "in a sandbox and write a gradebook and feedback files")
+    grade.add_argument("submissions", type=Path, help="folder of submissions")
+    grade.add_argument("--lab", type=int, required=True, help="the lab to grade (labkit/grading/labN.py)")
+    grade.add_argument("--out", type=Path, default=Path("gradebook.csv"), help="the gradebook CSV (default "
+                       "gradebook.csv)")
+    grade.add_argument("--feedback", type=Path, help="folder of per-student feedback (default: OUT_feedback/ "
+                       "beside the gradebook)")
+    grade.add_argument("--solutions", type=Path, default=Path("solutions"),
+                       help="folder of the solution notebooks, the template (default solutions/)")
+    grade.add_argument("--workers", type=int, default=2, help="submissions graded at once (default 2)")
+    grade.add_argument("--deadline", type=float, default=180.0, help="seconds per submission (default 180)")
+    grade.add_argument("--cell-timeout", type=float, default=60.0, help="seconds per cell (default 60)")
+    grade.add_argument("--memory-mb", type=int, default=3072, help="memory per submission (default 3072)")
+    grade.add_argument("--seed", type=int, help="seed of the grader's random inputs (default: fresh each run)")
     return parser
 
 
@@ -75,7 +101,25 @@ def _bank(args: argparse.Namespace) -> int:
         return _error("bank", error)
 
 
-_VERBS = {"assign": _assign, "viva": _viva, "bank": _bank}
+def _reproduce(args: argparse.Namespace) -> int:
+    from labkit import reproduce
+
+    if args.list:
+        for experiment in reproduce.EXPERIMENTS.values():
+            print(f"{experiment.name:<24} Lab {experiment.lab}  {experiment.description}")
+        return 0
+    return reproduce.run(args.only, quick=args.quick, out=args.out)
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from labkit.grading import run, sandbox
+
+    limits = sandbox.Limits(deadline_s=args.deadline, cell_timeout_s=args.cell_timeout, memory_mb=args.memory_mb)
+    return run.main(args.submissions, lab=args.lab, out=args.out, feedback=args.feedback, workers=args.workers,
+                    limits=limits, solutions=args.solutions, seed=args.seed)
+
+
+_VERBS = {"assign": _assign, "viva": _viva, "bank": _bank, "reproduce": _reproduce, "grade": _grade}
 
 
 def main(argv: list[str] | None = None) -> int:
