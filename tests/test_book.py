@@ -1,24 +1,27 @@
-"""The book's configuration is what we mean, and both editions build with warnings as errors."""
+"""The book's configuration is what we mean, both editions build with warnings as errors, and the student
+edition serves no solution: not in its pages, its downloads or its launch links. (test_browser.py opens
+both editions in a real browser.)"""
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from book_site import ROOT, build, leaks, page_text, solution_needles, toc_pages
 
 # jupyter-book silently ignores keys it does not know: every key we use is listed here, so a typo fails.
 KNOWN_KEYS = {
     "title": None, "author": None, "copyright": None, "logo": None, "only_build_toc_files": None,
     "exclude_patterns": None, "execute": {"execute_notebooks"},
     "parse": {"myst_enable_extensions"},
-    "html": {"use_repository_button", "use_issues_button", "home_page_in_navbar"},
+    "html": {"use_repository_button", "use_issues_button", "use_edit_page_button", "home_page_in_navbar",
+             "favicon"},
+    "launch_buttons": {"notebook_interface", "colab_url", "binderhub_url", "jupyterhub_url"},
     "repository": {"url", "branch", "path_to_book"},
     "sphinx": {"recursive_update", "config"},
 }
+REPOSITORY = "https://github.com/autoencoder-lab-kit/autoencoder-lab-kit"
+LAUNCH_HOSTS = ("colab.research.google.com", "mybinder.org", "/hub/user-redirect/")
 
 
 def load_config():
@@ -49,6 +52,17 @@ def test_notebooks_are_never_executed_at_build_time():
     assert config["only_build_toc_files"] is True
     assert config["sphinx"]["recursive_update"] is True
     assert config["sphinx"]["config"]["html_copy_source"] is False
+    assert config["sphinx"]["config"]["html_theme_options"]["use_download_button"] is False
+
+
+def test_repository_and_launch_settings_are_filled_in():
+    """Do the repository and the launch buttons name the canonical repository, its branch and the book's root?"""
+    config = load_config()
+    assert config["repository"] == {"url": REPOSITORY, "path_to_book": "", "branch": "main"}
+    assert config["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
+    assert config["launch_buttons"]["binderhub_url"] == "https://mybinder.org"
+    assert config["launch_buttons"]["notebook_interface"] == "jupyterlab"
+    assert (ROOT / config["html"]["favicon"]).is_file()
 
 
 @pytest.mark.parametrize("toc", ["_toc.yml", "_toc_instructor.yml"])
@@ -64,33 +78,138 @@ def test_toc_parses_and_every_entry_exists(toc):
 def test_student_toc_holds_no_solutions():
     """Does the student edition's TOC leave the solutions out?"""
     assert "solutions/" not in (ROOT / "_toc.yml").read_text(encoding="utf-8")
+    assert not [doc for doc in toc_pages("student") if doc.startswith("solutions/")]
 
 
-def build(tmp_path, *extra):
-    command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "--path-output",
-               str(tmp_path), "-W", "-n", "--keep-going", *extra]
-    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-    assert run.returncode == 0, f"book build failed:\n{run.stdout[-5000:]}\n{run.stderr[-3000:]}"
-    return tmp_path / "_build" / "html"
+def test_instructor_edition_is_the_student_edition_and_more():
+    """Does the instructor edition start with every page of the student edition, in the same order?"""
+    student = toc_pages("student")
+    assert toc_pages("instructor")[:len(student)] == student
+
+
+def test_every_notebook_is_in_the_book():
+    """Is each student notebook in both editions and each solution in the instructor edition (so a new lab
+    cannot be forgotten in a TOC)?"""
+    student, instructor = set(toc_pages("student")), set(toc_pages("instructor"))
+    labs = {f"labs/{p.stem}" for p in (ROOT / "labs").glob("*.ipynb")}
+    solutions = {f"solutions/{p.stem}" for p in (ROOT / "solutions").glob("*.ipynb")}
+    assert sorted(labs - student) == []
+    assert sorted((labs | solutions) - instructor) == []
 
 
 @pytest.mark.book
-def test_student_edition_builds_and_links_lab1(tmp_path):
-    """Does the student edition build with warnings as errors, link Lab 1, and hold no solution code?"""
-    html = build(tmp_path)
+def test_student_edition_builds_and_links_every_page():
+    """Does the student edition build with warnings as errors and link every page of its TOC?"""
+    edition = build("student")
+    print(f"student edition: {len(toc_pages('student'))} pages, built in {edition.seconds:.1f} s")
+    html = edition.html
     index = (html / "index.html").read_text(encoding="utf-8")
-    assert "labs/lab1_dense_autoencoder.html" in index
+    for doc in toc_pages("student")[1:]:
+        assert f'href="{doc}.html"' in index, f"{doc} is not linked from the welcome page's navigation"
+        assert (html / f"{doc}.html").is_file()
+    assert re.search(r"YOUR CODE HERE", (html / "labs" / "lab1_dense_autoencoder.html").read_text("utf-8"))
+
+
+@pytest.mark.book
+def test_student_edition_serves_no_solution():
+    """Does no file of the student site (pages, search index, anything downloadable) hold solution code or a
+    model answer, is there no _sources copy or download button, and no link into solutions/?"""
+    html = build("student").html
     assert not (html / "_sources").exists()
     assert not (html / "solutions").exists()
-    pages = "\n".join(p.read_text(encoding="utf-8") for p in html.rglob("*.html"))
-    assert "BEGIN SOLUTION" not in pages and "Model answers" not in pages
-    assert re.search(r"YOUR CODE HERE", pages)
+    assert not list(html.rglob("*.ipynb"))
+    found = {}
+    for path in html.rglob("*"):
+        if path.is_file() and path.suffix in (".html", ".js", ".txt", ".json", ".md") and "_static" not in path.parts:
+            found.update({needle: path.relative_to(html) for needle in leaks(page_text(path))})
+    assert found == {}, "\n".join(f"{path}: {n.kind} of {n.notebook} cell {n.cell}: {n.text!r}"
+                                  for n, path in found.items())
+    for path in html.rglob("*.html"):
+        page = path.read_text(encoding="utf-8")
+        assert "btn-download" not in page and "_sources/" not in page, path
+        assert not re.findall(r'(?:href|src)="[^"]*solutions/', page), f"{path} links into solutions/"
 
 
 @pytest.mark.book
-def test_instructor_edition_builds_with_the_solutions(tmp_path):
-    """Does the instructor edition build and show the solution with its stored figures?"""
-    html = build(tmp_path, "--toc", str(ROOT / "_toc_instructor.yml"))
+def test_question_bank_answers_are_folded():
+    """Does the student edition's question bank give every question an answer that stays folded until opened?"""
+    page = (build("student").html / "viva" / "question_bank.html").read_text(encoding="utf-8")
+    questions = len(re.findall(r"^\*\*L\d+-\d+\*\*", (ROOT / "viva" / "question_bank.md").read_text("utf-8"), re.M))
+    folds = re.findall(r"<details[^>]*>", page)
+    assert questions and len(folds) == questions
+    assert not [fold for fold in folds if re.search(r"\bopen\b", fold)]
+
+
+@pytest.mark.book
+def test_launch_buttons_open_the_student_notebooks():
+    """Does each lab page offer Colab and Binder, opening labs/<lab>.ipynb of the canonical repository?"""
+    html = build("student").html
+    for doc in toc_pages("student"):
+        if not doc.startswith("labs/"):
+            continue
+        page = (html / f"{doc}.html").read_text(encoding="utf-8")
+        launch = [url for url in re.findall(r'href="([^"]+)"', page) if any(h in url for h in LAUNCH_HOSTS)]
+        assert sorted(launch) == [
+            f"{REPOSITORY.replace('github.com', 'colab.research.google.com/github')}/blob/main/{doc}.ipynb",
+            f"https://mybinder.org/v2/gh/{REPOSITORY.split('github.com/')[1]}/main?urlpath=lab/tree/{doc}.ipynb",
+        ]
+
+
+@pytest.mark.book
+def test_instructor_edition_builds_with_the_solutions():
+    """Does the instructor edition build and show the solutions with their stored figures, solution code and
+    model answers (which also proves the student edition's leak check can find them)?"""
+    edition = build("instructor")
+    print(f"instructor edition: {len(toc_pages('instructor'))} pages, built in {edition.seconds:.1f} s")
+    html = edition.html
     solution = (html / "solutions" / "lab1_dense_autoencoder.html").read_text(encoding="utf-8")
     assert "BEGIN SOLUTION" in solution
-    assert solution.count("<img") >= 3
+    assert len(re.findall(r'<img [^>]*src="\.\./_images/', solution)) >= 3, "the figures of the full-scale run"
+    shown = " ".join(page_text(path) for path in (html / "solutions").glob("*.html"))
+    needles = [n for n in solution_needles() if f"solutions/{n.notebook[:-6]}" in toc_pages("instructor")]
+    assert needles and set(leaks(shown, needles)) == set(needles)
+
+
+def test_welcome_page_lists_every_lab():
+    """Does the welcome page's table of labs have a row, with a link, for every lab of the student edition?"""
+    index = (ROOT / "index.md").read_text(encoding="utf-8")
+    rows = [line for line in index.splitlines() if line.startswith("| {doc}")]
+    labs = [doc for doc in toc_pages("student") if doc.startswith("labs/")]
+    assert [re.search(r"<(labs/[^>]+)>", row)[1] for row in rows] == labs
+
+
+def load_workflow(name):
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text(encoding="utf-8"))
+    workflow["on"] = workflow.pop(True, workflow.get("on"))  # YAML 1.1 reads the key `on` as True
+    return workflow
+
+
+def steps(workflow):
+    return [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
+
+
+def test_pages_workflow_publishes_the_student_edition():
+    """Does the Pages workflow run on pushes to main with the current actions and the permissions Pages needs,
+    and build the student edition, warnings as errors, into the folder it uploads?"""
+    workflow = load_workflow("pages.yml")
+    assert workflow["on"]["push"]["branches"] == ["main"]
+    assert {"pages": "write", "id-token": "write"}.items() <= workflow["permissions"].items()
+    uses = {step["uses"].split("@")[0]: step["uses"].split("@")[1] for step in steps(workflow) if "uses" in step}
+    assert {"actions/checkout": "v4", "actions/upload-pages-artifact": "v3",
+            "actions/deploy-pages": "v4"}.items() <= uses.items()
+    runs = [step["run"] for step in steps(workflow) if "run" in step]
+    assert "jupyter-book build . -W -n --keep-going" in runs
+    upload = next(step for step in steps(workflow) if step.get("uses", "").startswith("actions/upload-pages"))
+    assert upload["with"]["path"] == "_build/html"
+    assert "_toc_instructor" not in (ROOT / ".github" / "workflows" / "pages.yml").read_text(encoding="utf-8")
+
+
+def test_tests_workflow_runs_the_readme_test_command():
+    """Does the test workflow run, on every push and pull request, the test command the README gives, with a
+    browser that the browser test may not skip?"""
+    workflow = load_workflow("tests.yml")
+    assert {"push", "pull_request"} <= set(workflow["on"])
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = next(step["run"] for step in steps(workflow) if "pytest" in step.get("run", ""))
+    assert command in readme
+    assert workflow["jobs"]["test"]["env"]["LABKIT_REQUIRE_BROWSER"] == "1"

@@ -1,0 +1,222 @@
+"""The book's two editions, built once per test session and served on localhost, headless Chromium to read
+them (used by test_book.py, test_browser.py and test_jupyterlab.py), and the solution text that must never
+reach the student edition."""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import html
+import http.server
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TOCS = {"student": ROOT / "_toc.yml", "instructor": ROOT / "_toc_instructor.yml"}
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+"""Where the browser test leaves its screenshots for a person to look at."""
+
+
+@dataclass(frozen=True)
+class Edition:
+    name: str
+    html: Path  # the built site
+    seconds: float  # how long `jupyter-book build` took
+    log: str
+
+
+def toc_pages(edition: str) -> list[str]:
+    """The documents of an edition's table of contents, in reading order (``labs/lab1_dense_autoencoder``)."""
+    from sphinx_external_toc.parsing import parse_toc_yaml
+
+    site = parse_toc_yaml(TOCS[edition])
+    pages = [site.root.docname]
+    for docname in pages:  # breadth-first over parts and chapters
+        pages += [child for child in site[docname].child_files() if child not in pages]
+    return pages
+
+
+@functools.cache
+def build(edition: str) -> Edition:
+    """The edition built into a fresh temporary folder with warnings as errors (once per session)."""
+    out = Path(tempfile.mkdtemp(prefix=f"book-{edition}-"))
+    atexit.register(shutil.rmtree, out, ignore_errors=True)
+    command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "--path-output", str(out),
+               "--toc", str(TOCS[edition]), "-W", "-n", "--keep-going"]
+    start = time.perf_counter()
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    log = f"{run.stdout[-5000:]}\n{run.stderr[-3000:]}"
+    if run.returncode != 0:
+        raise AssertionError(f"the {edition} edition failed to build (`{' '.join(command)}`):\n{log}")
+    return Edition(edition, out / "_build" / "html", seconds, log)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        pass
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        """A browser that moves on before a file is sent is no error of the site."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+@contextmanager
+def serve(folder: Path):
+    """Serve ``folder`` on 127.0.0.1 at a free port, in a thread; yields the base URL ("http://127.0.0.1:N/")."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = _Server(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+# --- the browser ----------------------------------------------------------------------------------------------
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--disable-dev-shm-usage", "--window-size=1280,900",
+                  # nothing leaves the machine: every host but the local server fails to resolve
+                  "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
+NO_BROWSER = ("no headless Chromium here (need `chromium` and `chromedriver` on PATH): install Debian's with "
+              "`apt-get install -y chromium chromium-driver`")
+
+
+def find_chromium() -> tuple[str, str] | None:
+    """The paths of Chromium and of its chromedriver, or None when either is missing."""
+    browser = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
+    driver = shutil.which("chromedriver")
+    return (browser, driver) if browser and driver else None
+
+
+@contextmanager
+def chromium():
+    """Headless Chromium through chromedriver (Selenium), with a fresh profile, logging the browser console.
+    Skips the test without a browser, and fails instead when LABKIT_REQUIRE_BROWSER=1 (as in CI)."""
+    found = find_chromium()
+    if found is None:
+        if os.environ.get("LABKIT_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"LABKIT_REQUIRE_BROWSER=1 but {NO_BROWSER}")
+        pytest.skip(NO_BROWSER)
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        pytest.fail("selenium is missing: pip install -r requirements-dev.txt")
+    os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must not look for anything online
+    profile = tempfile.mkdtemp(prefix="chromium-profile-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = found[0]
+    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={profile}"]:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=found[1]))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+# --- solution text -------------------------------------------------------------------------------------------
+
+WINDOW = 8
+"""Words in a row that count as a quoted model answer."""
+
+
+def words(text: str) -> str:
+    """Lower-case words and numbers separated by single spaces: markup, quotes and dashes gone, so that a
+    notebook's markdown and the rendered page compare equal."""
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def page_text(path: Path) -> str:
+    """What a file of the site says, tags stripped (for .html) and reduced with :func:`words`."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix == ".html":
+        text = re.sub(r"<(script|style)\b.*?</\1>", " ", text, flags=re.S | re.I)
+        text = html.unescape(re.sub(r"<[^>]+>", " ", text))
+    return words(text)
+
+
+def _prose(markdown: str) -> str:
+    """A model-answer cell's text without HTML tags and math (which renders differently)."""
+    markdown = re.sub(r"<summary>.*?</summary>", " ", markdown, flags=re.S)
+    markdown = re.sub(r"<[^>]+>", " ", markdown)
+    markdown = re.sub(r"\$\$.*?\$\$|\$[^$\n]*\$", " | ", markdown, flags=re.S)
+    markdown = re.sub(r"^\s*(\d+[.)]|[-*+])\s+", " ", markdown, flags=re.M)  # list numbers are not text
+    return markdown
+
+
+def _student_text() -> str:
+    """Everything the student edition's sources say on purpose: the student notebooks and markdown pages
+    (the question bank shows its answers, collapsed, by design)."""
+    parts = []
+    for doc in toc_pages("student"):
+        for suffix in (".ipynb", ".md"):
+            path = ROOT / f"{doc}{suffix}"
+            if path.is_file():
+                parts.append(path.read_text(encoding="utf-8"))
+    return words("\n".join(parts))
+
+
+@dataclass(frozen=True)
+class Needle:
+    notebook: str
+    cell: int
+    kind: str  # "solution code" or "model answer"
+    text: str  # reduced with words()
+
+
+@functools.cache
+def solution_needles() -> tuple[Needle, ...]:
+    """Phrases only the solutions hold: each line of code between the solution markers, and each run of
+    WINDOW words of a cell tagged model-answer or solution-only, less whatever the student sources also say."""
+    from labkit.assign import BEGIN, END, HIDDEN_TAGS
+
+    public = _student_text()
+    needles: dict[str, Needle] = {}
+    for path in sorted((ROOT / "solutions").glob("*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        for index, cell in enumerate(notebook.cells):
+            if HIDDEN_TAGS & set(cell.metadata.get("tags", [])):
+                for piece in _prose(cell.source).split("|"):
+                    tokens = words(piece).split()
+                    for start in range(0, max(len(tokens) - WINDOW + 1, 0), WINDOW // 2):
+                        phrase = " ".join(tokens[start:start + WINDOW])
+                        needles.setdefault(phrase, Needle(path.name, index, "model answer", phrase))
+            elif cell.cell_type == "code":
+                inside = False
+                for line in cell.source.splitlines():
+                    if line.strip() in (BEGIN, END):
+                        inside = line.strip() == BEGIN
+                    elif inside and len(words(line).split()) >= 3 and not line.strip().startswith("#"):
+                        phrase = words(line)
+                        needles.setdefault(phrase, Needle(path.name, index, "solution code", phrase))
+    return tuple(n for n in needles.values() if f" {n.text} " not in f" {public} ")
+
+
+def leaks(text: str, needles=None) -> list[Needle]:
+    """The solution phrases found in ``text`` (already reduced with :func:`words`)."""
+    padded = f" {text} "
+    return [n for n in (needles or solution_needles()) if f" {n.text} " in padded]
