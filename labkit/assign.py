@@ -33,6 +33,48 @@ class MarkerError(ValueError):
         super().__init__(f"{notebook}, cell {cell}, line {line}: {problem}")
 
 
+class GradeMetadataError(ValueError):
+    """A graded cell's ``labkit`` metadata is malformed, or two graded cells share a ``grade_id``."""
+
+    def __init__(self, notebook: str, cell: int, problem: str):
+        self.notebook, self.cell = notebook, cell
+        super().__init__(f"{notebook}, cell {cell}: {problem}")
+
+
+_GRADE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def graded_cells(notebook: nbformat.NotebookNode, *, name: str = "<notebook>") -> dict[str, tuple[int, float]]:
+    """``{grade_id: (cell index, points)}`` of every cell with ``labkit`` metadata, in notebook order.
+
+    Each must be a code cell whose metadata is exactly ``{"grade_id": "...", "points": N}`` (N > 0),
+    with ids unique in the notebook. Used by ``labkit assign`` and by the autograder (labkit.grading).
+    """
+    found: dict[str, tuple[int, float]] = {}
+    for index, cell in enumerate(notebook.cells):
+        meta = cell.metadata.get("labkit")
+        if meta is None:
+            continue
+        if cell.cell_type != "code":
+            raise GradeMetadataError(name, index, "only code cells can be graded; move the 'labkit' "
+                                     "metadata to the exercise's code cell")
+        if not isinstance(meta, dict) or set(meta) != {"grade_id", "points"}:
+            raise GradeMetadataError(name, index, 'graded cells need exactly {"grade_id": "...", '
+                                     f'"points": N}} as their labkit metadata; found {meta!r}')
+        grade_id, points = meta["grade_id"], meta["points"]
+        if not isinstance(grade_id, str) or not _GRADE_ID.match(grade_id):
+            raise GradeMetadataError(name, index, f"grade_id {grade_id!r} should be a short name of "
+                                     "letters, digits, '-', '_' or '.', such as 'L1-preprocess'")
+        if isinstance(points, bool) or not isinstance(points, (int, float)) or not points > 0:
+            raise GradeMetadataError(name, index, f"points of {grade_id!r} should be a positive number; "
+                                     f"found {points!r}")
+        if grade_id in found:
+            raise GradeMetadataError(name, index, f"grade_id {grade_id!r} is already used by cell "
+                                     f"{found[grade_id][0]}; every graded cell needs its own id")
+        found[grade_id] = (index, points)
+    return found
+
+
 def strip_solutions(source: str, *, notebook: str = "<notebook>", cell: int = 0) -> str:
     """``source`` with each marked solution region replaced by the student's placeholder."""
     out: list[str] = []
@@ -65,6 +107,7 @@ def strip_solutions(source: str, *, notebook: str = "<notebook>", cell: int = 0)
 
 def student_notebook(solution: nbformat.NotebookNode, *, name: str) -> nbformat.NotebookNode:
     """The student version of one solution notebook (``name`` is used in messages and the header)."""
+    graded_cells(solution, name=name)
     student = copy.deepcopy(solution)
     student.metadata.pop("widgets", None)
     cells = [_generated_note(name)]
@@ -112,7 +155,7 @@ def main(solutions: Path, labs: Path, *, check: bool = False) -> int:
     """Write (or with ``check``, compare) the student notebooks; 0 when all is in order."""
     try:
         generated = generate(solutions, labs)
-    except (MarkerError, FileNotFoundError) as error:
+    except (MarkerError, GradeMetadataError, FileNotFoundError) as error:
         print(f"labkit assign: {error}")
         return 2
     stale = [path for path, text in generated.items()

@@ -105,3 +105,22 @@ def test_cli_reports_bad_markers_without_a_traceback(tmp_path):
                           "--labs", str(tmp_path / "labs")], capture_output=True, text=True)
     assert out.returncode == 2
     assert "nested_markers.ipynb, cell 1" in out.stdout and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("name, cell, problem", [
+    ("duplicate_grade_id.ipynb", 1, "already used by cell 0"),
+    ("bad_points.ipynb", 1, "positive number"),
+])
+def test_bad_grade_metadata_names_the_notebook_and_cell(name, cell, problem):
+    """Are a duplicated grade_id and non-numeric points errors naming notebook and cell?"""
+    with pytest.raises(assign.GradeMetadataError, match=rf"{re.escape(name)}, cell {cell}: .*{problem}"):
+        student_of(name)
+
+
+def test_graded_cells_lists_ids_and_points_in_order():
+    """Does graded_cells give each grade_id with its cell index and points, as the grader reads them?"""
+    solution = nbformat.read(ROOT / "solutions" / "lab1_dense_autoencoder.ipynb", as_version=4)
+    graded = assign.graded_cells(solution)
+    assert {gid: points for gid, (_, points) in graded.items()} == {
+        "L1-preprocess": 2, "L1-pipeline": 2, "L1-encoder-decoder": 3, "L1-autoencoder": 1, "L1-compile": 1}
+    assert list(graded) == sorted(graded, key=lambda gid: graded[gid][0])

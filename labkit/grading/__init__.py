@@ -1,0 +1,15 @@
+"""The autograder: grades submitted lab notebooks so that cheating in the notebook cannot raise a mark.
+
+One module per step, in the order a submission meets them:
+
+``submission``  read a submitted notebook as untrusted input; keep only the answer cells (by grade_id)
+``template``    the instructor's template (the solution, stripped) and the cells rebuilt from it
+``sandbox``     run the rebuilt notebook in a fresh folder and process: no network, memory, output and time caps
+``kernel``      what runs inside the sandbox: the cells, one by one, in an IPython shell
+``exchange``    plain data out of the kernel (.npy and JSON, never pickle), read defensively by the grader
+``labN``        one lab's export cells (in the kernel) and checks (in the grader), with the expected values
+``gradebook``   the CSV gradebook, the feedback files and the summary, written atomically by the grader
+``run``         grade a folder with parallel workers; ``labkit grade`` calls ``run.main``
+
+See grading.md (the instructor edition of the book) for the instructor's workflow.
+"""

@@ -1,0 +1,281 @@
+"""Grade a folder of submissions: rebuild, run in a sandbox, score from exported data, write the gradebook.
+
+``labkit grade SUBMISSIONS --lab 1 --out gradebook.csv`` calls :func:`main`. Each submission gets a
+fresh temporary folder and a fresh Python process (the kernel, :mod:`labkit.grading.kernel`) in the
+sandbox (:mod:`labkit.grading.sandbox`); the marks are decided here, in the grader, by the lab's
+grading module (``labkit/grading/labN.py``). A plain process rather than a Jupyter kernel: nothing
+to connect to over sockets (the sandbox has no network at all), and one process tree that a kill
+ends for certain.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import zlib
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from labkit.grading import gradebook, sandbox, submission, template
+from labkit.grading.exchange import Exported, Mismatch, safe_folder
+from labkit.grading.gradebook import Outcome
+
+KERNEL = "labkit.grading.kernel"
+
+
+class GradingError(Exception):
+    """The grading run itself cannot start (unknown lab, no solution, no submissions folder)."""
+
+
+@dataclass
+class Lab:
+    """One lab's grading: its number, grading module, template, and the grader's reference data."""
+
+    number: int
+    module: object
+    template: template.Template
+    reference: dict
+
+    @property
+    def questions(self) -> dict[str, float]:
+        return self.template.questions
+
+
+def load_lab(number: int, solutions: Path) -> Lab:
+    """The grading of lab ``number``: ``labkit/grading/lab{number}.py`` and its solution notebook."""
+    try:
+        module = importlib.import_module(f"labkit.grading.lab{number}")
+    except ModuleNotFoundError:
+        known = sorted(p.stem[3:] for p in Path(__file__).parent.glob("lab[0-9]*.py"))
+        raise GradingError(f"lab {number} has no grading module (labkit/grading/lab{number}.py); "
+                           f"labs that can be graded: {', '.join(known)}") from None
+    try:
+        built = template.load(Path(solutions) / module.NOTEBOOK, setup=module.SETUP, exports=module.EXPORTS)
+    except template.TemplateError as error:
+        raise GradingError(str(error)) from None
+    if set(module.CHECKS) != set(built.questions):
+        raise GradingError(f"labkit/grading/lab{number}.py checks {sorted(module.CHECKS)} but the solution "
+                           f"grades {sorted(built.questions)}")
+    return Lab(number, module, built, module.reference())
+
+
+def _environment(workdir: Path, threads: int) -> dict[str, str]:
+    """A clean environment for the kernel: quick mode, fixed seed, nothing of the grader's own."""
+    home = workdir / "home"
+    home.mkdir()
+    (workdir / "tmp").mkdir()
+    return {"PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"]),
+            "HOME": str(home), "TMPDIR": str(workdir / "tmp"), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+            "LABKIT_QUICK": "1", "LABKIT_SEED": "42", "KERAS_HOME": str(home / ".keras"),
+            "MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONHASHSEED": "0",
+            "OMP_NUM_THREADS": str(threads), "TF_NUM_INTRAOP_THREADS": str(threads),
+            "TF_NUM_INTEROP_THREADS": "1"}
+
+
+def grade_one(path: Path, lab: Lab, *, limits: sandbox.Limits, hide: list[Path] = (),
+              seed: int | None = None, threads: int = 1) -> Outcome:
+    """Grade one submission (a notebook, or a folder holding one). Never raises for what it contains."""
+    started = time.monotonic()
+    student = submission.student_name(path)
+    zero = dict.fromkeys(lab.questions, 0.0)
+    outcome = Outcome(student, "ok", dict(zero), lab.template.max_score)
+    try:
+        notebook = submission.read(submission.notebook_path(path, lab.template.notebook))
+    except submission.SubmissionError as error:
+        outcome.status, outcome.notes = error.status, [str(error)]
+        outcome.seconds = time.monotonic() - started
+        return outcome
+    answers = submission.answers(notebook, list(lab.questions), lab.template.lab_cells)
+    missing = [gid for gid in lab.questions if gid not in answers.sources
+               or submission.unanswered(answers.sources[gid], lab.template.placeholder(gid))]
+    cells = lab.template.rebuild(answers.sources)
+    workdir = Path(tempfile.mkdtemp(prefix="labkit-grade-"))
+    try:
+        rng = np.random.default_rng(None if seed is None else [seed, zlib.crc32(student.encode())])
+        inputs = lab.module.make_inputs(rng)
+        (workdir / "inputs").mkdir()
+        for name, value in inputs.items():
+            np.save(workdir / "inputs" / f"{name}.npy", value, allow_pickle=False)
+        # The first cell, the lab's imports (TensorFlow: 5-15 s), is bounded by the deadline only.
+        timeouts = [limits.deadline_s] + [limits.cell_timeout_s] * (len(cells) - 1)
+        (workdir / "cells.json").write_text(json.dumps([{"source": c.source, "timeout": t}
+                                                        for c, t in zip(cells, timeouts)]), encoding="utf-8")
+        progress = workdir / "progress.jsonl"
+        result = sandbox.run([sys.executable, "-I", "-m", KERNEL, "cells.json", str(progress)], workdir=workdir,
+                             env=_environment(workdir, threads), limits=limits, progress=progress,
+                             timeouts=timeouts, hide=list(hide),
+                             expose=[*sandbox.python_paths(), Path(__file__).resolve().parents[2]])
+        for gid in lab.questions:
+            outcome.points[gid], outcome.feedback[gid] = _score(lab, workdir, gid, inputs, gid in missing)
+        outcome.status = _status(result, cells, missing)
+        outcome.notes = _notes(result, cells, limits) + answers.notes
+        outcome.log = result.output
+        if missing:
+            outcome.notes.insert(0, f"not answered: {', '.join(missing)}")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+def _score(lab: Lab, workdir: Path, gid: str, inputs: dict, unanswered: bool) -> tuple[float, list[str]]:
+    if unanswered:
+        return 0.0, ["not answered: the cell is missing or still holds the placeholder"]
+    folder = safe_folder(workdir, "export", gid)
+    if folder is None:
+        return 0.0, ["not graded: the run stopped before this exercise's results were exported"]
+    exported = Exported(folder)
+    error = exported.error()
+    if error is not None:
+        return 0.0, [f"your objects could not be tested: {error}"]
+    try:
+        failures = lab.module.CHECKS[gid](exported, inputs, lab.reference)
+    except Mismatch as mismatch:
+        failures = [str(mismatch)]
+    except Exception as error:  # data shaped to break a check is a wrong answer, never a grader crash
+        failures = [f"the exported results could not be checked ({type(error).__name__})"]
+    return (0.0, failures) if failures else (float(lab.questions[gid]), [])
+
+
+def _status(result: sandbox.RunResult, cells: list[template.Cell], missing: list[str]) -> str:
+    ends = [e for e in result.events if e.get("event") == "end"]
+    errors = {e.get("cell"): e.get("error") for e in ends if e.get("error")}
+    if result.killed_for in ("deadline", "cell_timeout") or "CellTimeout" in errors.values():
+        return "timeout"
+    if result.killed_for == "memory" or "MemoryError" in errors.values() or result.returncode in (-9, 137):
+        return "out_of_memory"
+    if not any(e.get("event") == "done" for e in result.events) or result.returncode != 0:
+        return "crashed"
+    if missing:
+        return "missing_answer"
+    if any(cells[i].kind == "answer" for i in errors if isinstance(i, int) and 0 <= i < len(cells)):
+        return "error"
+    return "ok"
+
+
+def _notes(result: sandbox.RunResult, cells: list[template.Cell], limits: sandbox.Limits) -> list[str]:
+    notes = []
+    for event in result.events:
+        cell = event.get("cell")
+        if event.get("event") != "end" or not event.get("error"):
+            continue
+        if not isinstance(cell, int) or not 0 <= cell < len(cells):
+            continue
+        where = cells[cell]
+        label = {"answer": f"your {where.grade_id} cell", "grading": "the grader's export cell",
+                 "template": f"the lab's cell after your {where.grade_id} cell (its self-check)" if where.grade_id
+                 else "a cell of the lab"}[where.kind]
+        if where.kind != "grading":
+            notes.append(f"{label} raised {event['error']}: {str(event.get('message'))[:300]}")
+    if result.killed_for == "deadline":
+        notes.append(f"the whole run was stopped after {limits.deadline_s:g} s")
+    elif result.killed_for == "cell_timeout":
+        notes.append(f"a cell ran longer than {limits.cell_timeout_s:g} s and ignored the interruption; "
+                     "the run was stopped")
+    elif result.killed_for == "memory":
+        notes.append(f"the run used more than {limits.memory_mb} MB of memory and was stopped")
+    elif not any(e.get("event") == "done" for e in result.events):
+        notes.append(f"the notebook's process ended early (exit code {result.returncode})")
+    if result.output_dropped:
+        notes.append(f"{result.output_dropped:,} bytes of printed output were dropped (limit {limits.output_bytes:,})")
+    return notes
+
+
+class _Progress:
+    """A one-line progress bar on a terminal; one line per submission otherwise."""
+
+    def __init__(self, total: int, stream=sys.stderr):
+        self.total, self.done, self.stream = total, 0, stream
+        self.counts: dict[str, int] = {}
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self.lock = threading.Lock()
+
+    def update(self, outcome: Outcome) -> None:
+        with self.lock:
+            self.done += 1
+            self.counts[outcome.status] = self.counts.get(outcome.status, 0) + 1
+            if self.tty:
+                filled = int(30 * self.done / self.total)
+                counts = " ".join(f"{k} {v}" for k, v in sorted(self.counts.items()))
+                self.stream.write(f"\rgrading [{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} {counts} ")
+                if self.done == self.total:
+                    self.stream.write("\n")
+            else:
+                self.stream.write(f"[{self.done}/{self.total}] {outcome.student}: {outcome.score:g}/"
+                                  f"{outcome.maximum:g} {outcome.status} ({outcome.seconds:.1f} s)\n")
+            self.stream.flush()
+
+
+def grade_folder(folder: Path, *, lab: int, out: Path, feedback: Path | None = None, workers: int = 2,
+                 limits: sandbox.Limits | None = None, solutions: Path = Path("solutions"),
+                 seed: int | None = None, stream=sys.stderr) -> list[Outcome]:
+    """Grade every submission in ``folder``; the gradebook is rewritten after each one."""
+    folder, limits = Path(folder), limits or sandbox.Limits()
+    if workers < 1 or limits.deadline_s <= 0 or limits.cell_timeout_s <= 0 or limits.memory_mb <= 0:
+        raise GradingError("--workers, --deadline, --cell-timeout and --memory-mb must be positive")
+    if not folder.is_dir():
+        raise GradingError(f"{folder} is not a folder of submissions")
+    paths = submission.find(folder)
+    if not paths:
+        raise GradingError(f"{folder} holds no submissions (STUDENT.ipynb files or STUDENT/ folders)")
+    students = [submission.student_name(p) for p in paths]
+    duplicated = sorted({s for s in students if students.count(s) > 1})
+    if duplicated:
+        raise GradingError(f"two submissions for {', '.join(duplicated)} (a notebook and a folder?): keep one")
+    graded = load_lab(lab, solutions)
+    out = Path(out).resolve()
+    feedback = Path(feedback).resolve() if feedback else out.parent / f"{out.stem}_feedback"
+    if sandbox.isolation() != "bubblewrap":
+        print(f"warning: {sandbox.FALLBACK_WARNING}", file=stream)
+    hide = [folder.resolve(), out.parent, feedback, Path(solutions).resolve()]
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    outcomes: list[Outcome] = []
+    progress = _Progress(len(paths), stream)
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        jobs = {pool.submit(grade_one, path, graded, limits=limits, hide=hide, seed=seed, threads=threads): path
+                for path in paths}
+        for job in as_completed(jobs):
+            try:
+                outcome = job.result()
+            except Exception as error:  # a grader bug must still leave a row for the student
+                outcome = Outcome(submission.student_name(jobs[job]), "crashed",
+                                  dict.fromkeys(graded.questions, 0.0), graded.template.max_score,
+                                  notes=[f"the grader failed: {type(error).__name__}: {error}"])
+            outcomes.append(outcome)
+            gradebook.write_csv(out, outcomes, graded.questions)
+            name = gradebook.feedback_name(outcome.student)
+            gradebook.write_atomically(feedback / name, gradebook.feedback_text(outcome, lab=lab,
+                                                                                questions=graded.questions))
+            if outcome.log:
+                gradebook.write_atomically(feedback / "logs" / f"{name[:-3]}.log", outcome.log)
+            progress.update(outcome)
+    print(gradebook.summary(outcomes, seconds=time.monotonic() - started, workers=workers), file=stream)
+    print(f"gradebook: {out} · feedback: {feedback}/ · isolation: {sandbox.isolation()}", file=stream)
+    return outcomes
+
+
+def main(folder: Path, *, lab: int, out: Path, feedback: Path | None = None, workers: int = 2,
+         limits: sandbox.Limits | None = None, solutions: Path = Path("solutions"),
+         seed: int | None = None) -> int:
+    """``labkit grade``: 0 when every submission was graded to its end, 1 otherwise, 2 when nothing could start."""
+    try:
+        outcomes = grade_folder(folder, lab=lab, out=out, feedback=feedback, workers=workers, limits=limits,
+                                solutions=solutions, seed=seed)
+    except GradingError as error:
+        print(f"labkit grade: error: {error}", file=sys.stderr)
+        return 2
+    failed = [o.student for o in outcomes if o.status in gradebook.UNGRADED]
+    if failed:
+        print(f"labkit grade: {len(failed)} submission(s) could not be graded to the end: {', '.join(sorted(failed))}",
+              file=sys.stderr)
+    return 1 if failed else 0
