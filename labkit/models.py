@@ -6,6 +6,8 @@ plots and checks can find them, and take the lab's values as keyword defaults.
 
 from __future__ import annotations
 
+import math
+
 import keras
 from keras import layers
 
@@ -30,3 +32,190 @@ def dense_autoencoder(input_dim: int = 784, hidden: int = 128, latent: int = 32,
 
     autoencoder = keras.Model(image, decoder(encoder(image)), name=name)
     return autoencoder, encoder, decoder
+
+
+# --- Lab 3: a dense bottleneck between a convolutional encoder and decoder -------------------------
+
+def conv_bottleneck_autoencoder(latent: int = 16, *, filters: tuple[int, int] = (16, 32),
+                                dense: int | tuple[int, ...] = (512, 128),
+                                batch_norm: bool = True, activation: str = "relu",
+                                name: str | None = None) -> tuple[keras.Model, keras.Model, keras.Model]:
+    """A convolutional autoencoder whose code is a dense bottleneck of ``latent`` numbers.
+
+    Encoder: two stride-2 convolutions (28×28 → 14×14 → 7×7), Flatten, the Dense layers of ``dense``
+    (512 then 128), then the code, Dense(``latent``) with no activation: a linear code cannot die the way
+    a ReLU code of size 2 does (a unit negative for every image outputs 0 and never learns again). The
+    decoder mirrors it: Dense 128, Dense 512, Dense to 7×7×``filters[1]``, two stride-2 transposed
+    convolutions and a sigmoid convolution. Two Dense layers on each side of the code let even two numbers
+    steer a rich decoder; batch normalisation after every hidden layer keeps training fast and stable for
+    every code size. Images go in and come out as (n, 28, 28, 1). Used in Lab 3 (the latent-size sweep).
+    """
+    if latent < 1:
+        raise ValueError(f"latent must be a positive number of code units; got {latent}.")
+    small, large = filters
+
+    def hidden(x, layer, label):
+        x = layer(x)
+        if batch_norm:
+            x = layers.BatchNormalization(name=f"{label}_bn")(x)
+        return layers.Activation(activation, name=f"{label}_act")(x)
+
+    def conv(units, label, transpose=False):
+        kind = layers.Conv2DTranspose if transpose else layers.Conv2D
+        return kind(units, 3, strides=2, padding="same", use_bias=not batch_norm, name=label)
+
+    image = keras.Input(shape=(28, 28, 1), name="image")
+    x = hidden(image, conv(small, "enc_conv1"), "enc_conv1")
+    x = hidden(x, conv(large, "enc_conv2"), "enc_conv2")
+    x = layers.Flatten(name="enc_flatten")(x)
+    widths = (dense,) if isinstance(dense, int) else tuple(dense)
+    for i, units in enumerate(widths):
+        label = "enc_dense" if i == 0 else f"enc_dense{i + 1}"
+        x = hidden(x, layers.Dense(units, use_bias=not batch_norm, name=label), label)
+    code = layers.Dense(latent, name="code")(x)
+    encoder = keras.Model(image, code, name="encoder")
+
+    code_in = keras.Input(shape=(latent,), name="code_in")
+    x = code_in
+    for i, units in enumerate(reversed(widths)):
+        label = "dec_dense" if i == len(widths) - 1 else f"dec_dense{len(widths) - i}"
+        x = hidden(x, layers.Dense(units, use_bias=not batch_norm, name=label), label)
+    x = hidden(x, layers.Dense(7 * 7 * large, use_bias=not batch_norm, name="dec_grid"), "dec_grid")
+    x = layers.Reshape((7, 7, large), name="dec_reshape")(x)
+    x = hidden(x, conv(large, "dec_deconv1", transpose=True), "dec_deconv1")
+    x = hidden(x, conv(small, "dec_deconv2", transpose=True), "dec_deconv2")
+    reconstruction = layers.Conv2D(1, 3, padding="same", activation="sigmoid", name="reconstruction")(x)
+    decoder = keras.Model(code_in, reconstruction, name="decoder")
+
+    autoencoder = keras.Model(image, decoder(encoder(image)),
+                              name=name or f"conv_bottleneck_{latent}")
+    return autoencoder, encoder, decoder
+
+
+# --- Lab 2: the convolutional denoising autoencoder ------------------------------------------------
+
+def conv_denoiser(input_shape: tuple[int, int, int] = (28, 28, 1), filters: tuple[int, ...] = (32, 64, 128),
+                  strides: tuple[int, ...] = (1, 2, 2), *, kernel_size: int = 3, activation: str = "relu",
+                  code_size: int | None = None, l1: float = 0.0, l2: float = 0.0, dropout: float = 0.0,
+                  output_activation: str = "sigmoid",
+                  name: str = "conv_denoiser") -> tuple[keras.Model, keras.Model, keras.Model]:
+    """The convolutional denoiser of Lab 2 as ``(autoencoder, encoder, decoder)``.
+
+    Encoder: one ``Conv2D`` per entry of ``filters`` (with its ``strides``, ``same`` padding), named
+    ``enc_conv1``..., then ``Flatten`` (``"features"``: 7 × 7 × 128 = 6,272 values by default) and, if
+    ``code_size`` is given, a ``Dense`` bottleneck (``"code"``). The decoder mirrors it: ``Dense`` back
+    (``"dec_dense"``, with a bottleneck), ``Reshape`` to the last feature maps (``"dec_reshape"``), a
+    ``Conv2DTranspose`` (``dec_convT1``...) for each encoder layer in reverse, with that layer's stride
+    and the filters of the layer before it (the first layer only when it is strided), and ``Conv2D`` to the image's channels with a sigmoid (``"reconstruction"``).
+    ``l1``/``l2`` penalise every kernel; ``dropout`` follows each encoder convolution (training only).
+    Built by students in Lab 2 (exercises 2 and 3); varied in its post-lab grid.
+    """
+    if len(filters) != len(strides) or not filters:
+        raise ValueError(f"give one stride per convolution: filters {tuple(filters)} has {len(filters)} "
+                         f"entries, strides {tuple(strides)} has {len(strides)}.")
+    height, width, channels = input_shape
+    map_height, map_width = height, width
+    for stride in strides:
+        map_height, map_width = -(-map_height // stride), -(-map_width // stride)
+    scale = math.prod(strides)
+    if (map_height * scale, map_width * scale) != (height, width):
+        raise ValueError(f"strides {tuple(strides)} shrink {height}×{width} images to {map_height}×"
+                         f"{map_width} maps, which the decoder cannot enlarge back to {height}×{width}; "
+                         "use strides whose product divides the image size (e.g. (1, 2, 2) for 28×28).")
+    if not 0 <= dropout < 1:
+        raise ValueError(f"dropout is the share of values dropped, from 0 up to (not including) 1; got {dropout}.")
+    regularizer = keras.regularizers.L1L2(l1=l1, l2=l2) if (l1 or l2) else None
+    conv = {"kernel_size": kernel_size, "padding": "same", "activation": activation,
+            "kernel_regularizer": regularizer}
+    map_shape = (map_height, map_width, filters[-1])
+
+    image = keras.Input(shape=input_shape, name="image")
+    h = image
+    for number, (units, stride) in enumerate(zip(filters, strides), start=1):
+        h = layers.Conv2D(units, strides=stride, name=f"enc_conv{number}", **conv)(h)
+        if dropout:
+            h = layers.Dropout(dropout, name=f"enc_dropout{number}")(h)
+    features = layers.Flatten(name="features")(h)
+    if code_size is not None:
+        features = layers.Dense(code_size, activation=activation, kernel_regularizer=regularizer,
+                                name="code")(features)
+    encoder = keras.Model(image, features, name="encoder")
+
+    code_in = keras.Input(shape=(math.prod(map_shape) if code_size is None else code_size,),
+                          name="features_in")
+    h = code_in
+    if code_size is not None:
+        h = layers.Dense(math.prod(map_shape), activation=activation, kernel_regularizer=regularizer,
+                         name="dec_dense")(h)
+    h = layers.Reshape(map_shape, name="dec_reshape")(h)
+    mirrored = [(filters[max(i - 1, 0)], strides[i]) for i in reversed(range(len(filters)))
+                if i > 0 or strides[0] > 1]
+    for number, (units, stride) in enumerate(mirrored, start=1):
+        h = layers.Conv2DTranspose(units, strides=stride, name=f"dec_convT{number}", **conv)(h)
+    reconstruction = layers.Conv2D(channels, kernel_size, padding="same", activation=output_activation,
+                                   kernel_regularizer=regularizer, name="reconstruction")(h)
+    decoder = keras.Model(code_in, reconstruction, name="decoder")
+
+    autoencoder = keras.Model(image, decoder(encoder(image)), name=name)
+    return autoencoder, encoder, decoder
+
+
+# --- Lab 4: a convolutional autoencoder with pooling, and a CNN classifier --------------------------
+
+def conv_autoencoder(filters: tuple[int, int, int] = (32, 16, 8), *, input_shape: tuple[int, int, int] = (28, 28, 1),
+                     kernel_size: int = 3, activation: str = "relu", output_activation: str = "sigmoid",
+                     name: str = "conv_autoencoder") -> tuple[keras.Model, keras.Model, keras.Model]:
+    """The convolutional autoencoder with max-pooling as ``(autoencoder, encoder, decoder)``.
+
+    Encoder: ``enc_conv1`` → ``enc_pool1`` → ``enc_conv2`` → ``enc_pool2`` → ``code`` (a third
+    convolution), so 28×28 images become a 7×7×``filters[2]`` code. The decoder mirrors it, each
+    convolution at the size of its twin: ``dec_up1`` → ``dec_conv1`` (``filters[1]``) → ``dec_up2`` →
+    ``dec_conv2`` (``filters[0]``) → ``reconstruction`` (sigmoid). ``(32, 16, 8)`` is Lab 4's baseline,
+    ``(64, 32, 16)`` its improved model. Used in Lab 4.
+    """
+    if len(filters) != 3 or min(filters) < 1:
+        raise ValueError(f"filters gives the three encoder convolutions' widths, e.g. (32, 16, 8); got {filters!r}.")
+    height, width, channels = input_shape
+    if height % 4 or width % 4:
+        raise ValueError(f"two 2×2 poolings need image sides divisible by 4; got {height}×{width}.")
+    first, second, third = filters
+    conv = {"kernel_size": kernel_size, "padding": "same", "activation": activation}
+
+    image = keras.Input(shape=input_shape, name="image")
+    x = layers.Conv2D(first, name="enc_conv1", **conv)(image)
+    x = layers.MaxPooling2D(2, name="enc_pool1")(x)
+    x = layers.Conv2D(second, name="enc_conv2", **conv)(x)
+    x = layers.MaxPooling2D(2, name="enc_pool2")(x)
+    code = layers.Conv2D(third, name="code", **conv)(x)
+    encoder = keras.Model(image, code, name="encoder")
+
+    code_in = keras.Input(shape=(height // 4, width // 4, third), name="code_in")
+    x = layers.UpSampling2D(2, name="dec_up1")(code_in)
+    x = layers.Conv2D(second, name="dec_conv1", **conv)(x)
+    x = layers.UpSampling2D(2, name="dec_up2")(x)
+    x = layers.Conv2D(first, name="dec_conv2", **conv)(x)
+    reconstruction = layers.Conv2D(channels, kernel_size, padding="same", activation=output_activation,
+                                   name="reconstruction")(x)
+    decoder = keras.Model(code_in, reconstruction, name="decoder")
+
+    autoencoder = keras.Model(image, decoder(encoder(image)), name=name)
+    return autoencoder, encoder, decoder
+
+
+def cnn_classifier(filters: tuple[int, ...] = (32, 64), dense: int = 128, classes: int = 10, *,
+                   input_shape: tuple[int, int, int] = (28, 28, 1), kernel_size: int = 3,
+                   activation: str = "relu", name: str = "cnn_scratch") -> keras.Model:
+    """A CNN classifier: per entry of ``filters`` a convolution (``conv1``...) and 2×2 max-pooling
+    (``pool1``...), then ``Flatten``, ``Dense(dense)`` (``"dense"``) and a softmax over ``classes``
+    (``"probabilities"``). The defaults are Lab 4's CNN trained from scratch (Conv32-pool-Conv64-pool-Dense128)."""
+    if not filters:
+        raise ValueError("give at least one convolution's width in filters, e.g. (32, 64).")
+    image = keras.Input(shape=input_shape, name="image")
+    x = image
+    for number, units in enumerate(filters, start=1):
+        x = layers.Conv2D(units, kernel_size, padding="same", activation=activation, name=f"conv{number}")(x)
+        x = layers.MaxPooling2D(2, name=f"pool{number}")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(dense, activation=activation, name="dense")(x)
+    probabilities = layers.Dense(classes, activation="softmax", name="probabilities")(x)
+    return keras.Model(image, probabilities, name=name)

@@ -84,10 +84,30 @@ def _lab1_dense(ctx: Context) -> dict:
             "excess_over_floor": float(loss - metrics.bce_floor(x_test)), "dataset": "mnist"}
 
 
+def _lab2_denoiser(ctx: Context) -> dict:
+    from labkit import models, noise, train
+
+    (x_train, _), (x_test, _) = ctx.mnist
+    x_train, x_test = data.preprocess(x_train, flatten=False), data.preprocess(x_test, flatten=False)
+    noisy_train = noise.gaussian(x_train, 0.5, seed=ctx.seed)
+    noisy_test = noise.gaussian(x_test, 0.5, seed=ctx.seed + 1)
+    autoencoder, _, _ = models.conv_denoiser()
+    autoencoder.compile(optimizer="adam", loss="binary_crossentropy")
+    epochs, batch = ctx.epochs(10), 128
+    history = train.fit(autoencoder, data.pipeline(noisy_train, x_train, batch_size=batch, seed=ctx.seed),
+                        epochs=epochs,
+                        validation_data=data.pipeline(noisy_test, x_test, batch_size=batch, shuffle=False))
+    loss = history.history["val_loss"][-1]
+    return {"value": float(loss), "epochs": epochs, "batch_size": batch,
+            "excess_over_floor": float(loss - metrics.bce_floor(x_test)), "dataset": "mnist"}
+
+
 EXPERIMENTS: dict[str, Experiment] = {
     e.name: e for e in [
         Experiment("lab1-dense", 1, "Dense autoencoder 784-128-32-128-784, 20 epochs, batch 256",
                    "val_bce", _lab1_dense),
+        Experiment("lab2-denoiser", 2, "Convolutional denoiser 32/64/128, Gaussian noise 0.5, 10 epochs, "
+                   "batch 128 (noisy input, clean target)", "val_bce", _lab2_denoiser),
     ]
 }
 

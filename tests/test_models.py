@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from labkit import models
 from labkit.checks import count_dense_params
@@ -26,3 +27,132 @@ def test_reconstructions_are_probabilities():
     autoencoder, _, _ = models.dense_autoencoder()
     out = np.asarray(autoencoder(np.random.default_rng(0).random((3, 784), dtype=np.float32) * 50))
     assert out.shape == (3, 784) and out.min() >= 0 and out.max() <= 1
+
+
+# --- Lab 3 ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("latent", [2, 16])
+def test_conv_bottleneck_maps_images_to_a_linear_code_and_back(latent):
+    """Does the Lab 3 model map (n, 28, 28, 1) images to a linear code of the asked size and back?"""
+    autoencoder, encoder, decoder = models.conv_bottleneck_autoencoder(latent=latent)
+    assert encoder.input_shape == (None, 28, 28, 1) and encoder.output_shape == (None, latent)
+    assert decoder.input_shape == (None, latent) and decoder.output_shape == (None, 28, 28, 1)
+    code = encoder.get_layer("code")
+    assert code.units == latent and code.activation.__name__ == "linear"
+    out = np.asarray(autoencoder(np.random.default_rng(0).random((3, 28, 28, 1), dtype=np.float32)))
+    assert out.shape == (3, 28, 28, 1) and out.min() >= 0 and out.max() <= 1
+
+
+def test_conv_bottleneck_differs_between_sizes_only_in_the_code():
+    """Do two latent sizes differ only in the weights that touch the code (same architecture otherwise)?"""
+    small, _, _ = models.conv_bottleneck_autoencoder(latent=2)
+    large, _, _ = models.conv_bottleneck_autoencoder(latent=32)
+    _, encoder, decoder = models.conv_bottleneck_autoencoder()
+    before, after = encoder.layers[-2].output.shape[-1], decoder.get_layer("code_in").output.shape[-1]
+    width = decoder.layers[1].units
+    # the code layer has before*k + k weights, the decoder's first layer k*width (no bias: batch norm follows)
+    assert after == 16 and large.count_params() - small.count_params() == (32 - 2) * (before + 1 + width)
+
+
+def test_conv_bottleneck_refuses_an_empty_code():
+    """Is a latent size of 0 refused with a message?"""
+    with pytest.raises(ValueError, match="positive"):
+        models.conv_bottleneck_autoencoder(latent=0)
+
+
+# --- Lab 2 ---------------------------------------------------------------------------------------
+
+def test_conv_denoiser_has_the_lab_architecture():
+    """Is the default denoiser Conv 32/64s2/128s2 -> 6,272 features -> ConvT 64/32 s2 -> Conv 1 sigmoid?"""
+    autoencoder, encoder, decoder = models.conv_denoiser()
+    assert encoder.input_shape == (None, 28, 28, 1) and encoder.output_shape == (None, 6272)
+    assert decoder.input_shape == (None, 6272) and autoencoder.output_shape == (None, 28, 28, 1)
+    convs = [encoder.get_layer(f"enc_conv{i}") for i in (1, 2, 3)]
+    assert [(c.filters, c.strides) for c in convs] == [(32, (1, 1)), (64, (2, 2)), (128, (2, 2))]
+    transposed = [decoder.get_layer(f"dec_convT{i}") for i in (1, 2)]
+    assert [(c.filters, c.strides) for c in transposed] == [(64, (2, 2)), (32, (2, 2))]
+    assert decoder.get_layer("dec_reshape").output.shape[1:] == (7, 7, 128)
+    assert decoder.get_layer("reconstruction").activation.__name__ == "sigmoid"
+    assert autoencoder.count_params() == 185_217
+
+
+def test_conv_denoiser_variants_keep_the_image_shape():
+    """Do a bottleneck, fewer or more layers and regularisation still map 28×28 images to 28×28 images?"""
+    x = np.random.default_rng(0).random((2, 28, 28, 1), dtype=np.float32)
+    for settings, features in [({"code_size": 32}, 32), ({"filters": (64, 128), "strides": (2, 2)}, 6272),
+                               ({"filters": (32, 64, 64, 128), "strides": (1, 2, 1, 2)}, 6272),
+                               ({"activation": "tanh", "l1": 1e-6, "l2": 1e-5, "dropout": 0.2}, 6272)]:
+        autoencoder, encoder, _ = models.conv_denoiser(**settings)
+        assert encoder.output_shape == (None, features), settings
+        out = np.asarray(autoencoder(x))
+        assert out.shape == (2, 28, 28, 1) and out.min() >= 0 and out.max() <= 1
+
+
+def test_conv_denoiser_regularisation_adds_losses_and_dropout_layers():
+    """Do l2 add a penalty per kernel and dropout a layer after each encoder convolution?"""
+    autoencoder, encoder, _ = models.conv_denoiser(l2=1e-4, dropout=0.1)
+    autoencoder(np.zeros((1, 28, 28, 1), dtype=np.float32))
+    assert len(autoencoder.losses) == 6  # 3 Conv2D, 2 Conv2DTranspose and the output Conv2D
+    assert [layer.name for layer in encoder.layers if "dropout" in layer.name] == [
+        "enc_dropout1", "enc_dropout2", "enc_dropout3"]
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"filters": (32, 64), "strides": (1, 2, 2)}, "one stride per convolution"),
+    ({"strides": (1, 2, 3)}, "cannot enlarge"),
+    ({"dropout": 1.0}, "dropout"),
+])
+def test_conv_denoiser_refuses_impossible_settings(settings, message):
+    """Are mismatched strides, shapes the decoder cannot rebuild and dropout 1 refused with a reason?"""
+    with pytest.raises(ValueError, match=message):
+        models.conv_denoiser(**settings)
+
+
+# --- Lab 4 ---------------------------------------------------------------------------------------
+
+def test_conv_autoencoder_has_a_7x7_code_and_named_parts():
+    """Does the baseline 32-16-8 model squeeze 28×28×1 images to a 7×7×8 code and draw them back?"""
+    autoencoder, encoder, decoder = models.conv_autoencoder()
+    assert encoder.output_shape == (None, 7, 7, 8) and decoder.input_shape == (None, 7, 7, 8)
+    assert autoencoder.output_shape == (None, 28, 28, 1)
+    assert [encoder.get_layer(n).filters for n in ("enc_conv1", "enc_conv2", "code")] == [32, 16, 8]
+    assert [decoder.get_layer(n).filters for n in ("dec_conv1", "dec_conv2", "reconstruction")] == [16, 32, 1]
+    # 3×3 kernels with biases: encoder 1→32→16→8, decoder 8→16→32→1
+    conv = lambda a, b: 9 * a * b + b
+    assert encoder.count_params() == conv(1, 32) + conv(32, 16) + conv(16, 8)
+    assert decoder.count_params() == conv(8, 16) + conv(16, 32) + conv(32, 1)
+
+
+def test_conv_autoencoder_widths_are_a_keyword():
+    """Does filters=(64, 32, 16) give the improved model with a 7×7×16 code?"""
+    _, encoder, decoder = models.conv_autoencoder((64, 32, 16))
+    assert encoder.output_shape == (None, 7, 7, 16)
+    assert decoder.get_layer("dec_conv2").filters == 64
+
+
+def test_conv_autoencoder_outputs_probabilities():
+    """Does the sigmoid keep every reconstructed pixel in [0, 1]?"""
+    autoencoder, _, _ = models.conv_autoencoder((4, 4, 2))
+    out = np.asarray(autoencoder(np.random.default_rng(0).random((2, 28, 28, 1), dtype=np.float32) * 40))
+    assert out.min() >= 0 and out.max() <= 1
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"filters": (32, 16)}, "three encoder convolutions"),
+    ({"input_shape": (30, 30, 1)}, "divisible by 4"),
+])
+def test_conv_autoencoder_refuses_impossible_settings(settings, message):
+    """Are a wrong number of widths and images that two poolings cannot halve refused with a reason?"""
+    with pytest.raises(ValueError, match=message):
+        models.conv_autoencoder(**settings)
+
+
+def test_cnn_classifier_is_conv32_pool_conv64_pool_dense128():
+    """Is the default CNN the lab's scratch model, 421,642 parameters ending in 10 probabilities?"""
+    cnn = models.cnn_classifier()
+    assert cnn.output_shape == (None, 10)
+    assert [cnn.get_layer(n).filters for n in ("conv1", "conv2")] == [32, 64]
+    assert cnn.get_layer("dense").units == 128
+    assert cnn.count_params() == (9 * 32 + 32) + (9 * 32 * 64 + 64) + (7 * 7 * 64 * 128 + 128) + (128 * 10 + 10)
+    out = np.asarray(cnn(np.zeros((2, 28, 28, 1), dtype="float32")))
+    assert np.allclose(out.sum(axis=1), 1, atol=1e-5)
