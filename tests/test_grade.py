@@ -96,7 +96,7 @@ def test_hidden_folders_look_empty_and_the_system_is_read_only(tmp_path):
     secret.mkdir()
     (secret / "alice.ipynb").write_text("{}")
     code = (f"import os\nprint('listing', os.listdir({str(secret)!r}))\nopen('mine.txt', 'w').write('ok')\n"
-            f"try:\n    open({str(ROOT / 'README.md')!r}, 'a')\n    print('system writable')\n"
+            "try:\n    open('/etc/passwd', 'a')\n    print('system writable')\n"
             "except OSError:\n    print('system read-only')")
     result = run_python(code, tmp_path, sandbox.Limits(deadline_s=30), hide=[secret])
     assert "listing []" in result.output and "system read-only" in result.output

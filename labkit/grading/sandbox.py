@@ -114,13 +114,15 @@ def _wrap(argv: list[str], workdir: Path, limits: Limits, hide: list[Path], expo
     if method == "bubblewrap":
         command = ["bwrap", *_BWRAP_BASE, "--size", str(256 * 2**20), "--tmpfs", "/tmp"]
         hidden = []
+        masked = [Path("/tmp")]
         home = Path.home()
         if home != Path("/") and home.is_dir():
             hidden.append(home)
+            masked.append(home)
             command += ["--tmpfs", str(home)]
-            for path in expose:
-                if path.is_dir() and home in path.parents:
-                    command += ["--ro-bind", str(path), str(path)]
+        for path in expose:  # the venv, Python and labkit may live under a masked folder (a clone in /tmp)
+            if path.is_dir() and any(m == path or m in path.parents for m in masked):
+                command += ["--ro-bind", str(path), str(path)]
         for path in hide:
             if path.is_dir() and not any(path == kept or path in kept.parents for kept in [*expose, workdir]):
                 hidden.append(path)
