@@ -3,7 +3,7 @@
 Every lab notebook starts with ``labkit.setup()``, which reads the kit's settings (quick mode, seed, data
 folder) once, seeds the random generators and says what it found. The modules are named by their nouns:
 ``data``, ``noise``, ``metrics``, ``models``, ``train``, ``plots``, ``checks``, ``bank``, ``quiz``,
-``viva``, ``assign``.
+``viva``, ``features``, ``transfer``, ``assign``, ``grading``.
 """
 
 import os
