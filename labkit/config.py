@@ -11,10 +11,16 @@ without editing a notebook:
     the seed of every random generator (default 42).
 ``LABKIT_DATA_DIR``
     a folder holding the original gzipped IDX files (``mnist/`` and ``fashion-mnist/``).
+``LABKIT_PRECISION``
+    the arithmetic the kit's convolutional models compute in: ``auto`` (default), ``float32``,
+    ``mixed_bfloat16`` or ``mixed_float16``. ``auto`` picks ``mixed_bfloat16`` on a CPU with bfloat16
+    units (AVX512_BF16 or AMX, where it trains the convolutional models about twice as fast) and
+    ``float32`` everywhere else. Weights and every model's output layer stay in float32 whatever it says.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 from dataclasses import dataclass
@@ -25,6 +31,8 @@ import numpy as np
 DEFAULT_SEED = 42
 QUICK_EPOCHS = 5
 """Epochs that any training runs for in quick mode, whatever the lab asks for."""
+PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
+_BF16_CPU_FLAGS = {"avx512_bf16", "amx_bf16"}
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
@@ -39,6 +47,7 @@ class Settings:
     quick: bool = False
     seed: int = DEFAULT_SEED
     data_dir: Path | None = None
+    precision: str = "auto"
 
     def epochs(self, full: int) -> int:
         """The epochs to train for: ``full`` normally, at most :data:`QUICK_EPOCHS` in quick mode."""
@@ -48,7 +57,25 @@ class Settings:
         mode = (f"QUICK MODE (LABKIT_QUICK=1): shipped data sample, at most {QUICK_EPOCHS} epochs; "
                 "the numbers below are not the lab's results" if self.quick else "full mode")
         data = str(self.data_dir) if self.data_dir else "Keras cache or download, else the shipped sample"
-        return f"labkit: {mode} · seed {self.seed} · data: {data}"
+        return f"labkit: {mode} · seed {self.seed} · data: {data} · conv models in {self.compute_precision()}"
+
+    def compute_precision(self) -> str:
+        """The Keras dtype policy the kit's convolutional models are built with (``auto`` resolved)."""
+        if self.precision != "auto":
+            return self.precision
+        return "mixed_bfloat16" if cpu_has_bfloat16() else "float32"
+
+
+def cpu_has_bfloat16(cpuinfo_path: str | Path = "/proc/cpuinfo") -> bool:
+    """Whether this CPU has bfloat16 arithmetic units (Linux ``/proc/cpuinfo`` flags; ``False`` elsewhere)."""
+    try:
+        with open(cpuinfo_path, encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("flags"):
+                    return bool(_BF16_CPU_FLAGS & set(line.split(":", 1)[1].split()))
+    except OSError:
+        pass
+    return False
 
 
 def _read_bool(name: str) -> bool:
@@ -70,11 +97,20 @@ def _read_seed() -> int:
         raise SettingsError(f"LABKIT_SEED={value!r} is not a whole number; set e.g. LABKIT_SEED=42.") from None
 
 
+def _read_precision() -> str:
+    value = os.environ.get("LABKIT_PRECISION", "").strip().lower() or "auto"
+    if value not in PRECISIONS:
+        raise SettingsError(f"LABKIT_PRECISION={os.environ['LABKIT_PRECISION']!r} is not understood; "
+                            f"use one of {', '.join(PRECISIONS)}.")
+    return value
+
+
 def settings() -> Settings:
     """The settings as the environment gives them now."""
     data_dir = os.environ.get("LABKIT_DATA_DIR", "").strip()
     return Settings(quick=_read_bool("LABKIT_QUICK"), seed=_read_seed(),
-                    data_dir=Path(data_dir).expanduser().resolve() if data_dir else None)
+                    data_dir=Path(data_dir).expanduser().resolve() if data_dir else None,
+                    precision=_read_precision())
 
 
 def seed_everything(seed: int) -> None:
@@ -96,7 +132,7 @@ def setup(seed: int | None = None, *, verbose: bool = True) -> Settings:
     """
     found = settings()
     if seed is not None:
-        found = Settings(quick=found.quick, seed=seed, data_dir=found.data_dir)
+        found = dataclasses.replace(found, seed=seed)
     seed_everything(found.seed)
     if verbose:
         print(found.describe())

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(autouse=True)
 def offline_and_clean(monkeypatch, tmp_path):
     """Every test starts without the kit's environment settings, with an empty Keras cache, offline."""
-    for name in ("LABKIT_QUICK", "LABKIT_DATA_DIR", "LABKIT_SEED"):
+    for name in ("LABKIT_QUICK", "LABKIT_DATA_DIR", "LABKIT_SEED", "LABKIT_PRECISION"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import labkit
+from labkit import config
 from labkit.config import QUICK_EPOCHS, SettingsError, settings
 
 
@@ -21,7 +22,8 @@ def test_quick_mode_caps_epochs(monkeypatch):
     assert settings().epochs(1) == 1
 
 
-@pytest.mark.parametrize("name, value, hint", [("LABKIT_QUICK", "maybe", "use 1"), ("LABKIT_SEED", "x", "whole number")])
+@pytest.mark.parametrize("name, value, hint", [("LABKIT_QUICK", "maybe", "use 1"), ("LABKIT_SEED", "x", "whole number"),
+                                               ("LABKIT_PRECISION", "float16", "mixed_bfloat16")])
 def test_bad_settings_explain_themselves(monkeypatch, name, value, hint):
     """Is a value the kit cannot use reported with the variable and what to write?"""
     monkeypatch.setenv(name, value)
@@ -39,3 +41,25 @@ def test_setup_seeds_and_says_what_it_found(monkeypatch, capsys):
     assert (np.random.rand(), random.random()) == first
     out = capsys.readouterr().out
     assert "QUICK MODE" in out and "seed 7" in out
+
+
+@pytest.mark.parametrize("has_bf16, expected", [(True, "mixed_bfloat16"), (False, "float32")])
+def test_auto_precision_follows_the_cpu(monkeypatch, has_bf16, expected):
+    """Does LABKIT_PRECISION=auto pick bfloat16 only on a CPU with bfloat16 units, and a named one always win?"""
+    monkeypatch.setattr(config, "cpu_has_bfloat16", lambda: has_bf16)
+    monkeypatch.setenv("LABKIT_PRECISION", "auto")
+    assert settings().compute_precision() == expected
+    monkeypatch.setenv("LABKIT_PRECISION", "float32")
+    assert settings().compute_precision() == "float32"
+    monkeypatch.setenv("LABKIT_PRECISION", "Mixed_BFloat16")
+    assert settings().compute_precision() == "mixed_bfloat16"
+
+
+def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
+    """Is the bfloat16 flag found among the CPU flags, and its absence (or no cpuinfo file) read as no?"""
+    cpuinfo = tmp_path / "cpuinfo"
+    for flags, expected in (("fpu sse avx512f avx512_bf16 amx_tile", True), ("fpu sse amx_bf16", True),
+                            ("fpu sse avx2 avx512f", False)):
+        cpuinfo.write_text(f"processor\t: 0\nmodel name\t: test\nflags\t\t: {flags}\n")
+        assert config.cpu_has_bfloat16(cpuinfo) is expected
+    assert config.cpu_has_bfloat16(tmp_path / "absent") is False

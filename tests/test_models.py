@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 
@@ -156,3 +157,28 @@ def test_cnn_classifier_is_conv32_pool_conv64_pool_dense128():
     assert cnn.count_params() == (9 * 32 + 32) + (9 * 32 * 64 + 64) + (7 * 7 * 64 * 128 + 128) + (128 * 10 + 10)
     out = np.asarray(cnn(np.zeros((2, 28, 28, 1), dtype="float32")))
     assert np.allclose(out.sum(axis=1), 1, atol=1e-5)
+
+
+@pytest.mark.parametrize("builder", ["conv_bottleneck_autoencoder", "conv_denoiser", "conv_autoencoder", "cnn_classifier"])
+def test_conv_models_compute_in_bfloat16_but_keep_float32_weights_and_outputs(monkeypatch, builder):
+    """With LABKIT_PRECISION=mixed_bfloat16, do hidden layers compute in bfloat16 while weights, codes and
+    outputs stay float32, and is Keras's global policy left as it was for the student's own models?"""
+    monkeypatch.setenv("LABKIT_PRECISION", "mixed_bfloat16")
+    built = getattr(models, builder)()
+    model = built[0] if isinstance(built, tuple) else built
+    assert keras.config.dtype_policy().name == "float32"
+    inner = [layer for layer in _all_layers(model) if layer.weights]
+    assert any(layer.compute_dtype == "bfloat16" for layer in inner)
+    assert all(weight.dtype == "float32" for weight in model.weights)
+    assert model.output.dtype == "float32"
+    if isinstance(built, tuple):
+        assert built[1].output.dtype == "float32"  # the code (Lab 3) or features, as the encoder gives them
+    monkeypatch.setenv("LABKIT_PRECISION", "float32")
+    built = getattr(models, builder)()
+    model = built[0] if isinstance(built, tuple) else built
+    assert {layer.compute_dtype for layer in _all_layers(model) if layer.weights} == {"float32"}
+
+
+def _all_layers(model):
+    for layer in model.layers:
+        yield from _all_layers(layer) if isinstance(layer, keras.Model) else (layer,)
