@@ -21,7 +21,8 @@ from book_site import SCREENSHOTS, build, chromium, leaks, serve, solution_needl
 pytestmark = pytest.mark.book
 
 EDITIONS = ["student", "instructor"]
-SEARCHES = [("sigmoid", "labs/lab1_dense_autoencoder"), ("denoising", "labs/lab2_denoising_autoencoder")]
+SEARCHES = [("sigmoid", "labs/lab1_dense_autoencoder"), ("denoising", "labs/lab2_denoising_autoencoder"),
+            ("anomaly", "labs/lab3_latent_space")]
 """(word, page it must find): a word from a lab, and that lab's page among the results."""
 LAB_SCREENSHOT = ("labs/lab2", "labs/lab1")
 """The lab page to photograph: the first TOC page starting with one of these."""
