@@ -3,11 +3,13 @@
     python benchmarks/speed.py                 # everything
     python benchmarks/speed.py --only models   # just the training comparison
     python benchmarks/speed.py --quick         # fewer images and epochs: a smoke test of the script
+    python benchmarks/speed.py --only models --images 20000 --epochs 3   # a shorter training comparison
 
 It prints:
-1. for each lab model, the epoch time of training the way the labs do it (``labkit.data.pipeline`` +
-   ``labkit.train.fit``) against plain ``model.fit`` on NumPy arrays, interleaved epoch by epoch after a
-   warm-up, as medians and their ratio (above 1: the labs' path is faster);
+1. for each lab model, the epoch time of training the way the labs do it (``labkit.models`` in the kit's
+   compute precision, ``labkit.data.pipeline`` and ``labkit.train.fit``) against the same model in plain
+   float32 Keras trained with ``model.fit`` on NumPy arrays, interleaved epoch by epoch after a warm-up, as
+   medians and their ratio (above 1: the labs' path is faster), with the loss each reached;
 2. the wall time of the quick-mode notebook suite (nbval);
 3. the wall time of a book build;
 4. the autograder's seconds per submission, when ``labkit.grading`` and the test corpus are present.
@@ -17,6 +19,7 @@ Shared machines are noisy: compare ratios from one run, not absolute times acros
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import subprocess
@@ -42,6 +45,7 @@ def lab_models():
 
     found = [("Lab 1 dense autoencoder", dense, "flat", 256)]
     for name, builder, batch in (("Lab 2 convolutional denoiser", "conv_denoiser", 128),
+                                 ("Lab 3 conv AE, dense code of 16", "conv_bottleneck_autoencoder", 64),
                                  ("Lab 4 baseline convolutional autoencoder", "conv_autoencoder", 256)):
         if hasattr(models, builder):
             def build(builder=builder):
@@ -64,15 +68,18 @@ def time_epochs(images: int, epochs: int) -> list[tuple[str, float, float]]:
     for name, build, kind, batch in lab_models():
         x = data.preprocess(x_train, flatten=kind == "flat")
         keras.utils.set_random_seed(0)
-        labs_model, plain_model = build(), build()
+        labs_model = build()
+        keras.utils.set_random_seed(0)
+        with plain_float32():
+            plain_model = build()
         stream = data.pipeline(x, batch_size=batch, seed=0)
         labs_times, plain_times = [], []
         for epoch in range(epochs + 1):  # the first epoch of each is a warm-up (tracing) and is dropped
             start = time.perf_counter()
-            train.fit(labs_model, stream, epochs=1, verbose=0)
+            labs_loss = train.fit(labs_model, stream, epochs=1, verbose=0).history["loss"][-1]
             labs = time.perf_counter() - start
             start = time.perf_counter()
-            plain_model.fit(x, x, batch_size=batch, epochs=1, shuffle=True, verbose=0)
+            plain_loss = plain_model.fit(x, x, batch_size=batch, epochs=1, shuffle=True, verbose=0).history["loss"][-1]
             plain = time.perf_counter() - start
             if epoch:
                 labs_times.append(labs)
@@ -80,9 +87,30 @@ def time_epochs(images: int, epochs: int) -> list[tuple[str, float, float]]:
         labs_median, plain_median = statistics.median(labs_times), statistics.median(plain_times)
         rows.append((name, labs_median, plain_median))
         print(f"{name:<42} labs' path {labs_median:6.2f} s/epoch | plain fit {plain_median:6.2f} s/epoch | "
-              f"ratio {plain_median / labs_median:4.2f}x  ({len(x)} images, batch {batch}, "
+              f"ratio {plain_median / labs_median:4.2f}x | loss after {epochs + 1} epochs {labs_loss:.4f} vs "
+              f"{plain_loss:.4f} ({precision(labs_model)} vs float32, {len(x)} images, batch {batch}, "
               f"median of {epochs} epochs)", flush=True)
     return rows
+
+
+@contextlib.contextmanager
+def plain_float32():
+    """Build models the plain-Keras way: float32 throughout, whatever the kit's precision setting."""
+    previous = os.environ.get("LABKIT_PRECISION")
+    os.environ["LABKIT_PRECISION"] = "float32"
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["LABKIT_PRECISION"]
+        else:
+            os.environ["LABKIT_PRECISION"] = previous
+
+
+def precision(model) -> str:
+    """The compute dtype most of ``model``'s weighted layers use."""
+    found = [layer.compute_dtype for layer in model._flatten_layers(include_self=False) if layer.weights]
+    return max(set(found), key=found.count) if found else "float32"
 
 
 def wall(command: list[str], env: dict | None = None) -> float:
@@ -98,13 +126,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("models", "notebooks", "book", "grader"), action="append")
     parser.add_argument("--quick", action="store_true", help="a few thousand images and 2 epochs")
+    parser.add_argument("--images", type=int, default=60000, help="training images per epoch (default 60000)")
+    parser.add_argument("--epochs", type=int, default=4, help="timed epochs per path, after one warm-up (default 4)")
     args = parser.parse_args(argv)
     chosen = set(args.only or ("models", "notebooks", "book", "grader"))
     bin_dir = Path(sys.executable).parent
 
     if "models" in chosen:
         print("== Epoch time: the labs' path against plain model.fit on NumPy ==")
-        time_epochs(images=5000 if args.quick else 60000, epochs=2 if args.quick else 4)
+        time_epochs(images=5000 if args.quick else args.images, epochs=2 if args.quick else args.epochs)
     if "notebooks" in chosen:
         seconds = wall([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_notebooks.py"])
         print(f"== Quick-mode notebook suite (nbval): {seconds:.0f} s")

@@ -398,3 +398,43 @@ def setting_bars(table, *, metrics, label: str = "setting", baseline: str | None
     if title:
         fig.suptitle(title)
     return fig
+
+
+# --- labkit reproduce: our figures beside the published ones -------------------------------------------
+
+def results_comparison(records: list[dict], *, title: str = "Our figures beside the report's") -> Figure:
+    """Horizontal bars, ours against the goal (the report's figure, or the lab's own target where the
+    report has none), for losses (left, lower is better) and accuracies (right, higher is better).
+    ``records`` are ``labkit reproduce`` records; crashed ones and ones without a goal are left out."""
+    panels = {"loss": [], "accuracy": []}
+    for r in records:
+        goal = r["published"] if r.get("published") is not None else r.get("lab_target")
+        if r.get("value") is not None and goal is not None:
+            kind = "accuracy" if r["metric"] == "test_accuracy" else "loss"
+            panels[kind].append((r["name"], r["value"], goal, r.get("published") is not None))
+    shown = {kind: rows for kind, rows in panels.items() if rows}
+    if not shown:
+        raise ValueError("none of the records has both a value and a published figure or target to compare.")
+    height = max(len(rows) for rows in shown.values())
+    fig = Figure(figsize=(6 * len(shown), 1.0 + 0.55 * height), layout="constrained")
+    for ax, (kind, rows) in zip(np.atleast_1d(fig.subplots(1, len(shown))), shown.items()):
+        scale = 100 if kind == "accuracy" else 1
+        y = np.arange(len(rows))[::-1]
+        ours = np.array([row[1] for row in rows]) * scale
+        goals = np.array([row[2] for row in rows]) * scale
+        ax.barh(y + 0.2, ours, 0.4, color="tab:blue", label="ours")
+        ax.barh(y - 0.2, goals, 0.4, color=["tab:gray" if row[3] else "white" for row in rows],
+                edgecolor="tab:gray", hatch=None, label="published (grey) / lab's target (white)")
+        for position, value in zip(y + 0.2, ours):
+            ax.annotate(f"{value:.2f}" if kind == "accuracy" else f"{value:.4f}", (value, position),
+                        textcoords="offset points", xytext=(3, -3), fontsize=7)
+        ax.set_yticks(y, [row[0] for row in rows])
+        if kind == "accuracy":
+            ax.set_xlim(min(goals.min(), ours.min()) - 5, 100)
+            ax.set_xlabel("test accuracy (%), higher is better")
+        else:
+            ax.set_xlabel("binary cross-entropy, lower is better")
+        ax.grid(axis="x", alpha=0.3)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=2, fontsize=8)
+    fig.suptitle(title)
+    return fig

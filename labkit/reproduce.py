@@ -36,6 +36,7 @@ class Experiment:
     metric: str  # "val_bce" (lower is better) or "test_accuracy" (higher is better)
     run: Callable[[Context], dict]
     published: float | None = None
+    target: float | None = None  # the lab's own target, where the report publishes no figure
 
     @property
     def lower_is_better(self) -> bool:
@@ -49,6 +50,10 @@ class Context:
     quick: bool
     seed: int
     sources: dict = field(default_factory=dict)
+    trained: dict = field(default_factory=dict)  # models later experiments build on (Lab 4's encoder)
+
+    def reseed(self) -> None:
+        _config.seed_everything(self.seed)
 
     def epochs(self, full: int) -> int:
         return min(full, _config.QUICK_EPOCHS) if self.quick else full
@@ -102,12 +107,175 @@ def _lab2_denoiser(ctx: Context) -> dict:
             "excess_over_floor": float(loss - metrics.bce_floor(x_test)), "dataset": "mnist"}
 
 
+def _report_denoiser(ctx: Context) -> dict:
+    """The report's denoising set-up: its baseline convolutional autoencoder, Gaussian noise of 0.4 plus
+    10 % salt-and-pepper on the input, clean targets."""
+    from labkit import models, noise, train
+
+    (x_train, _), (x_test, _) = ctx.mnist
+    x_train, x_test = data.preprocess(x_train, flatten=False), data.preprocess(x_test, flatten=False)
+
+    def corrupt(images, seed):
+        return noise.salt_and_pepper(noise.gaussian(images, 0.4, seed=seed), 0.1, seed=seed + 2)
+
+    autoencoder, _, _ = models.conv_autoencoder((32, 16, 8))
+    autoencoder.compile(optimizer="adam", loss="binary_crossentropy")
+    epochs, batch = ctx.epochs(10), 256
+    history = train.fit(autoencoder, data.pipeline(corrupt(x_train, ctx.seed), x_train, batch_size=batch,
+                                                   seed=ctx.seed), epochs=epochs,
+                        validation_data=data.pipeline(corrupt(x_test, ctx.seed + 1), x_test, batch_size=512,
+                                                      shuffle=False))
+    loss = history.history["val_loss"][-1]
+    return {"value": float(loss), "epochs": epochs, "batch_size": batch,
+            "excess_over_floor": float(loss - metrics.bce_floor(x_test)), "dataset": "mnist"}
+
+
+# Lab 3: the settings of its sweep (solutions/lab3_latent_space.ipynb, step 4)
+LAB3 = {"epochs": 10, "batch_size": 64, "learning_rate": 3e-3}
+
+
+def _lab3_latent(size: int) -> Callable[[Context], dict]:
+    def run(ctx: Context) -> dict:
+        import keras
+
+        from labkit import models, train
+
+        (x_train, _), (x_test, _) = ctx.mnist
+        x_train, x_test = data.preprocess(x_train, flatten=False), data.preprocess(x_test, flatten=False)
+        epochs, batch = ctx.epochs(LAB3["epochs"]), LAB3["batch_size"]
+        autoencoder, _, _ = models.conv_bottleneck_autoencoder(latent=size)
+        steps = epochs * -(-len(x_train) // batch)
+        schedule = keras.optimizers.schedules.CosineDecay(LAB3["learning_rate"], decay_steps=steps, alpha=0.01)
+        autoencoder.compile(optimizer=keras.optimizers.Adam(schedule), loss="binary_crossentropy")
+        test = data.pipeline(x_test, batch_size=1024, shuffle=False)
+        train.fit(autoencoder, data.pipeline(x_train, batch_size=batch, seed=ctx.seed), epochs=epochs,
+                  validation_data=test)
+        loss = autoencoder.evaluate(test, verbose=0)
+        return {"value": float(loss), "epochs": epochs, "batch_size": batch,
+                "excess_over_floor": float(loss - metrics.bce_floor(x_test)), "dataset": "mnist"}
+    return run
+
+
+# Lab 4: the settings of solutions/lab4_transfer_learning.ipynb
+LAB4 = {"epochs": 10, "baseline": ((32, 16, 8), 256), "improved": ((64, 32, 16), 128), "cut": "enc_pool1",
+        "batch_size": 32, "scratch_batch_size": 128, "learning_rate": 1e-3, "fine_tune_rate": 1e-4,
+        "patience": 3}
+
+
+def _lab4_autoencoder(kind: str, dataset: str) -> Callable[[Context], dict]:
+    def run(ctx: Context) -> dict:
+        from labkit import models, train
+
+        (x_train, _), (x_test, _) = ctx.mnist if dataset == "mnist" else ctx.fashion
+        x_train, x_test = data.preprocess(x_train, flatten=False), data.preprocess(x_test, flatten=False)
+        filters, batch = LAB4[kind]
+        epochs = ctx.epochs(LAB4["epochs"])
+        autoencoder, encoder, _ = models.conv_autoencoder(filters)
+        autoencoder.compile(optimizer="adam", loss="binary_crossentropy")
+        test = data.pipeline(x_test, batch_size=512, shuffle=False)
+        train.fit(autoencoder, data.pipeline(x_train, batch_size=batch, seed=ctx.seed), epochs=epochs,
+                  validation_data=test)
+        loss = autoencoder.evaluate(test, verbose=0)
+        ctx.trained[f"{kind}-{dataset}-encoder"] = encoder
+        return {"value": float(loss), "epochs": epochs, "batch_size": batch,
+                "excess_over_floor": float(loss - metrics.bce_floor(x_test)), "dataset": dataset}
+    return run
+
+
+def _fashion_splits(ctx: Context):
+    from labkit import transfer
+
+    (x, y), (x_test, y_test) = ctx.fashion
+    split = transfer.validation_split(data.preprocess(x, flatten=False), y, fraction=0.1)
+    return (*split, (data.preprocess(x_test, flatten=False), y_test))
+
+
+def _fit_classifier(ctx: Context, model, batch: int) -> dict:
+    from labkit import train, transfer
+
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = _fashion_splits(ctx)
+    history = train.fit(model, data.pipeline(x_train, y_train, batch_size=batch, seed=ctx.seed),
+                        epochs=ctx.epochs(LAB4["epochs"]),
+                        validation_data=data.pipeline(x_val, y_val, batch_size=512, shuffle=False),
+                        callbacks=[transfer.early_stopping(LAB4["patience"])])
+    accuracy = model.evaluate(data.pipeline(x_test, y_test, batch_size=512, shuffle=False), verbose=0)[1]
+    return {"value": float(accuracy), "epochs": len(history.epoch), "batch_size": batch,
+            "best_val_accuracy": float(max(history.history["val_accuracy"])), "dataset": "fashion-mnist"}
+
+
+def _steps(ctx: Context, batch: int) -> int:
+    (x_train, _), _, _ = _fashion_splits(ctx)
+    return ctx.epochs(LAB4["epochs"]) * -(-len(x_train) // batch)
+
+
+def _lab4_frozen(ctx: Context) -> dict:
+    from labkit import transfer
+
+    key = "improved-mnist-encoder"
+    if key not in ctx.trained:  # run alone (--only): train the MNIST encoder it transfers first
+        print("  (training the improved MNIST autoencoder first: its encoder is what transfers)")
+        _lab4_autoencoder("improved", "mnist")(ctx)
+        ctx.reseed()
+    features = transfer.freeze(transfer.cut_encoder(transfer.copy_model(ctx.trained[key]), LAB4["cut"],
+                                                    name="mnist_features"))
+    snapshot = transfer.weight_snapshot(features)
+    batch = LAB4["batch_size"]
+    model = transfer.compile_classifier(transfer.classification_head(features, name="frozen_transfer"),
+                                        learning_rate=LAB4["learning_rate"], decay_steps=_steps(ctx, batch))
+    record = _fit_classifier(ctx, model, batch)
+    if not transfer.frozen_weights_unchanged(features, snapshot):
+        raise RuntimeError("the frozen encoder's weights changed during training: it was not frozen")
+    ctx.trained["frozen-classifier"] = model
+    return {**record, "encoder_frozen": True, "trainable_parameters": transfer.trainable_count(model)}
+
+
+def _lab4_fine_tuned(ctx: Context) -> dict:
+    from labkit import transfer
+
+    if "frozen-classifier" not in ctx.trained:
+        print("  (training the frozen classifier first: fine-tuning starts from it)")
+        _lab4_frozen(ctx)
+        ctx.reseed()
+    model = transfer.copy_model(ctx.trained["frozen-classifier"], name="fine_tuned")
+    model.get_layer("mnist_features").trainable = True
+    batch = LAB4["batch_size"]
+    transfer.compile_classifier(model, learning_rate=LAB4["fine_tune_rate"], decay_steps=_steps(ctx, batch))
+    return {**_fit_classifier(ctx, model, batch), "trainable_parameters": transfer.trainable_count(model)}
+
+
+def _lab4_scratch(ctx: Context) -> dict:
+    from labkit import models, transfer
+
+    batch = LAB4["scratch_batch_size"]
+    model = transfer.compile_classifier(models.cnn_classifier(), learning_rate=LAB4["learning_rate"],
+                                        decay_steps=_steps(ctx, batch))
+    return {**_fit_classifier(ctx, model, batch), "trainable_parameters": transfer.trainable_count(model)}
+
+
 EXPERIMENTS: dict[str, Experiment] = {
     e.name: e for e in [
         Experiment("lab1-dense", 1, "Dense autoencoder 784-128-32-128-784, 20 epochs, batch 256",
-                   "val_bce", _lab1_dense),
+                   "val_bce", _lab1_dense, target=0.088),
         Experiment("lab2-denoiser", 2, "Convolutional denoiser 32/64/128, Gaussian noise 0.5, 10 epochs, "
-                   "batch 128 (noisy input, clean target)", "val_bce", _lab2_denoiser),
+                   "batch 128 (noisy input, clean target)", "val_bce", _lab2_denoiser, target=0.095),
+        Experiment("lab2-report-denoiser", 2, "The report's denoising set-up: conv AE 32-16-8, Gaussian 0.4 "
+                   "+ 10 % salt-and-pepper, 10 epochs, batch 256", "val_bce", _report_denoiser,
+                   published=0.1236),
+        *(Experiment(f"lab3-latent-{size}", 3, f"Conv AE with a dense code of {size}, 10 epochs, batch 64",
+                     "val_bce", _lab3_latent(size), published=published)
+          for size, published in ((2, 0.1669), (8, None), (16, 0.1141), (32, None))),
+        Experiment("lab4-baseline", 4, "Conv AE 32-16-8 with pooling (7×7×8 code), 10 epochs, batch 256",
+                   "val_bce", _lab4_autoencoder("baseline", "mnist"), published=0.0733),
+        Experiment("lab4-improved", 4, "Conv AE 64-32-16 with pooling, 10 epochs, batch 128", "val_bce",
+                   _lab4_autoencoder("improved", "mnist"), published=0.0684),
+        Experiment("lab4-fashion", 4, "Conv AE 64-32-16 on Fashion-MNIST, 10 epochs, batch 128", "val_bce",
+                   _lab4_autoencoder("improved", "fashion"), published=0.2613),
+        Experiment("lab4-frozen", 4, "Fashion-MNIST: frozen MNIST encoder (cut after enc_pool1) + Dense(10), "
+                   "batch 32", "test_accuracy", _lab4_frozen, published=0.8897),
+        Experiment("lab4-fine-tuned", 4, "Fashion-MNIST: that classifier fine-tuned end to end at 1e-4, batch 32",
+                   "test_accuracy", _lab4_fine_tuned),
+        Experiment("lab4-scratch", 4, "Fashion-MNIST: CNN from scratch Conv32-pool-Conv64-pool-Dense128, "
+                   "batch 128", "test_accuracy", _lab4_scratch, published=0.9090),
     ]
 }
 
@@ -146,12 +314,14 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def verdict(experiment: Experiment, value: float | None) -> str:
+    """``meets``/``misses`` the published figure (or, without one, the lab's own target)."""
     if value is None:
         return "crashed"
-    if experiment.published is None:
-        return "no published figure"
-    met = value <= experiment.published if experiment.lower_is_better else value >= experiment.published
-    return "meets" if met else "misses"
+    goal = experiment.published if experiment.published is not None else experiment.target
+    if goal is None:
+        return "reported (no published figure)"
+    met = value <= goal if experiment.lower_is_better else value >= goal
+    return ("meets" if met else "misses") + ("" if experiment.published is not None else " the lab's target")
 
 
 def markdown_table(records: list[dict]) -> str:
@@ -160,11 +330,45 @@ def markdown_table(records: list[dict]) -> str:
     for r in records:
         def fmt(v, pct=r["metric"] == "test_accuracy"):
             return "—" if v is None else (f"{100 * v:.2f} %" if pct else f"{v:.4f}")
+        published = fmt(r["published"])
+        if r["published"] is None and r.get("lab_target") is not None:
+            published = f"— (lab's target {fmt(r['lab_target'])})"
         excess = r.get("excess_over_floor")
-        lines.append(f"| {r['description']} | {r['lab']} | {r['metric']} | {fmt(r['value'])} | "
-                     f"{fmt(r['published'])} | {'—' if excess is None else f'{excess:.4f}'} | {r['verdict']} | "
+        lines.append(f"| `{r['name']}`: {r['description']} | {r['lab']} | {r['metric']} | {fmt(r['value'])} | "
+                     f"{published} | {'—' if excess is None else f'{excess:.4f}'} | {r['verdict']} | "
                      f"{r.get('epochs', '—')} | {r['seconds']:.0f} |")
     return "\n".join(lines) + "\n"
+
+
+def report(records: list[dict]) -> str:
+    """The Markdown the book's Results page includes: the run's settings and machine, then the table."""
+    env = records[0]["environment"]
+    met = [r for r in records if r["verdict"].startswith("meets")]
+    mode = "QUICK MODE (shipped sample, few epochs): not results" if records[0]["quick"] else "full scale"
+    return (f"{len(records)} experiments, {mode}, seed {records[0]['seed']}, convolutional models in "
+            f"{records[0]['precision']}; {len(met)} of {len(records)} meet their published figure or target. "
+            f"Trained in {sum(r['seconds'] for r in records) / 60:.0f} minutes on {env.get('device')}: "
+            f"{env.get('cpu')} ({env.get('cpu_count')} cores), TensorFlow {env.get('tensorflow')}, "
+            f"Keras {env.get('keras')}.\n\n"
+            + markdown_table(records))
+
+
+def write_figure(records: list[dict], path: Path) -> None:
+    """Save :func:`labkit.plots.results_comparison` as a PNG, through a temporary file."""
+    from labkit import plots
+
+    try:
+        figure = plots.results_comparison(records)
+    except ValueError:  # nothing to compare yet (every experiment so far crashed or has no goal)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
+    os.close(handle)
+    try:
+        figure.savefig(temporary, dpi=100, bbox_inches="tight")
+        os.replace(temporary, path)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
 
 
 def run(names: list[str] | None = None, *, quick: bool = False, out: Path = RESULTS_DIR,
@@ -182,15 +386,17 @@ def run(names: list[str] | None = None, *, quick: bool = False, out: Path = RESU
     env = environment()
     chosen = [EXPERIMENTS[n] for n in (names or EXPERIMENTS)]
     print(f"labkit reproduce: {len(chosen)} experiments on {env['device']} ({env['cpu']}), "
-          f"{'QUICK MODE' if ctx.quick else 'full scale'}, seed {ctx.seed}")
+          f"{'QUICK MODE' if ctx.quick else 'full scale'}, seed {ctx.seed}, convolutional models in "
+          f"{settings.compute_precision()}")
     records: list[dict] = []
     for index, experiment in enumerate(chosen, start=1):
         print(f"\n[{index}/{len(chosen)}] {experiment.name}: {experiment.description}", flush=True)
         _config.seed_everything(ctx.seed)
         start = time.perf_counter()
         record = {"name": experiment.name, "lab": experiment.lab, "description": experiment.description,
-                  "metric": experiment.metric, "published": experiment.published, "seed": ctx.seed,
-                  "quick": ctx.quick}
+                  "metric": experiment.metric, "published": experiment.published,
+                  "lab_target": experiment.target, "seed": ctx.seed, "quick": ctx.quick,
+                  "precision": settings.compute_precision()}
         try:
             record.update(experiment.run(ctx))
         except Exception as error:  # one experiment's crash must not stop the others
@@ -203,7 +409,8 @@ def run(names: list[str] | None = None, *, quick: bool = False, out: Path = RESU
         record["verdict"] = verdict(experiment, record["value"])
         records.append(record)
         write_atomically(out / "results.json", json.dumps(records, indent=2) + "\n")
-        write_atomically(out / "results.md", markdown_table(records))
+        write_atomically(out / "results.md", report(records))
+        write_figure(records, out / "results.png")
         shown = "—" if record["value"] is None else f"{record['value']:.4f}"
         print(f"  {experiment.metric} = {shown} ({record['verdict']}, {record['seconds']:.0f} s)", flush=True)
     crashed = [r["name"] for r in records if r["value"] is None]

@@ -36,7 +36,9 @@ def test_a_crash_is_recorded_and_the_others_still_run(fake_experiments, tmp_path
     assert records[1]["value"] is None and "out of cheese" in records[1]["error"]
     assert records[0]["epochs"] == 5 and records[0]["quick"] is True
     table = (tmp_path / "results.md").read_text()
-    assert "| a loss that meets | 1 | val_bce | 0.0700 | 0.0733 |" in table
+    assert "| `good`: a loss that meets | 1 | val_bce | 0.0700 | 0.0733 |" in table
+    assert "QUICK MODE" in table and "1 of 3 meet" in table
+    assert (tmp_path / "results.png").read_bytes().startswith(b"\x89PNG")
     assert "85.00 %" in table and "88.97 %" in table
     assert "CRASHED: RuntimeError: out of cheese" in capsys.readouterr().out
 
@@ -66,3 +68,25 @@ def test_cli_runs_an_experiment_in_quick_mode(tmp_path):
     assert record["data"]["source"].startswith("sample") and record["data"]["train"] == 5000
     assert record["environment"]["device"] in ("CPU",) or record["environment"]["device"].startswith("GPU")
     assert "Epoch 1/5" in run.stdout
+
+
+def test_a_lab_target_stands_in_where_the_report_has_no_figure():
+    """Is an experiment without a published figure judged against its lab's target, and said so?"""
+    lab_only = Experiment("x", 1, "x", "val_bce", fake(0.09), target=0.088)
+    assert reproduce.verdict(lab_only, 0.087) == "meets the lab's target"
+    assert reproduce.verdict(lab_only, 0.089) == "misses the lab's target"
+    neither = Experiment("y", 4, "y", "test_accuracy", fake(0.9))
+    assert reproduce.verdict(neither, 0.9) == "reported (no published figure)"
+    accuracy = Experiment("z", 4, "z", "test_accuracy", fake(0.9), published=0.8897)
+    assert reproduce.verdict(accuracy, 0.8897) == "meets" and reproduce.verdict(accuracy, 0.88) == "misses"
+
+
+def test_every_claim_of_the_issue_has_an_experiment():
+    """Does the registry hold every experiment the labs make claims about, each published figure once?"""
+    names = set(reproduce.EXPERIMENTS)
+    assert {"lab1-dense", "lab2-denoiser", "lab4-baseline", "lab4-improved", "lab4-fashion", "lab4-frozen",
+            "lab4-fine-tuned", "lab4-scratch"} <= names
+    assert {f"lab3-latent-{size}" for size in (2, 8, 16, 32)} <= names
+    published = sorted(e.published for e in reproduce.EXPERIMENTS.values() if e.published is not None)
+    assert published == [0.0684, 0.0733, 0.1141, 0.1236, 0.1669, 0.2613, 0.8897, 0.9090]
+
