@@ -22,7 +22,7 @@ pytestmark = pytest.mark.book
 
 EDITIONS = ["student", "instructor"]
 SEARCHES = [("sigmoid", "labs/lab1_dense_autoencoder"), ("denoising", "labs/lab2_denoising_autoencoder"),
-            ("anomaly", "labs/lab3_latent_space")]
+            ("anomaly", "labs/lab3_latent_space"), ("reproduce", "results")]
 """(word, page it must find): a word from a lab, and that lab's page among the results."""
 LAB_SCREENSHOT = ("labs/lab2", "labs/lab1")
 """The lab page to photograph: the first TOC page starting with one of these."""

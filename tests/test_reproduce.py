@@ -90,3 +90,15 @@ def test_every_claim_of_the_issue_has_an_experiment():
     published = sorted(e.published for e in reproduce.EXPERIMENTS.values() if e.published is not None)
     assert published == [0.0684, 0.0733, 0.1141, 0.1236, 0.1669, 0.2613, 0.8897, 0.9090]
 
+
+def test_committed_results_are_a_full_scale_run_that_meets_every_figure():
+    """Is results/results.json a full-scale run of every experiment, each meeting its figure or target?"""
+    from pathlib import Path
+
+    records = json.loads((Path(__file__).resolve().parents[1] / "results" / "results.json").read_text())
+    assert [r["name"] for r in records] == list(reproduce.EXPERIMENTS)
+    for r in records:
+        assert r["quick"] is False and r["value"] is not None, r["name"]
+        assert r["data"]["train"] == 60_000 and r["data"]["test"] == 10_000, r["name"]
+        assert r["verdict"] == reproduce.verdict(reproduce.EXPERIMENTS[r["name"]], r["value"]), r["name"]
+        assert not r["verdict"].startswith("misses"), f"{r['name']}: {r['value']} {r['verdict']}"
