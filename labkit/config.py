@@ -12,10 +12,11 @@ without editing a notebook:
 ``LABKIT_DATA_DIR``
     a folder holding the original gzipped IDX files (``mnist/`` and ``fashion-mnist/``).
 ``LABKIT_PRECISION``
-    the arithmetic the kit's convolutional models compute in: ``auto`` (default), ``float32``,
+    the arithmetic the convolutional models of Labs 3 and 4 compute in: ``auto`` (default), ``float32``,
     ``mixed_bfloat16`` or ``mixed_float16``. ``auto`` picks ``mixed_bfloat16`` on a CPU with bfloat16
-    units (AVX512_BF16 or AMX, where it trains the convolutional models about twice as fast) and
-    ``float32`` everywhere else. Weights and every model's output layer stay in float32 whatever it says.
+    units (AVX512_BF16 or AMX, where those models measured 1.2–1.9× faster) and ``float32`` everywhere
+    else. Weights and every model's output layer stay in float32 whatever it says; Lab 2's denoiser is
+    always float32 (bfloat16 measured slower for it).
 """
 
 from __future__ import annotations

@@ -3,9 +3,10 @@
 Builders use the functional API, name their sub-models and layers (``"encoder"``, ``"enc_dense"``) so
 plots and checks can find them, and take the lab's values as keyword defaults.
 
-The convolutional builders build their layers in the kit's compute precision (``LABKIT_PRECISION``, see
-:mod:`labkit.config`): on a CPU with bfloat16 units they compute in ``mixed_bfloat16``, about twice as
-fast, while weights, codes and outputs stay float32 so losses, checks and pictures see float32 numbers.
+The convolutional builders of Labs 3 and 4 build their layers in the kit's compute precision
+(``LABKIT_PRECISION``, see :mod:`labkit.config`): on a CPU with bfloat16 units they compute in
+``mixed_bfloat16``, which measured faster for them, while weights, codes and outputs stay float32 so
+losses, checks and pictures see float32 numbers. Lab 2's denoiser stays float32 (it measured slower).
 """
 
 from __future__ import annotations
@@ -119,7 +120,6 @@ def conv_bottleneck_autoencoder(latent: int = 16, *, filters: tuple[int, int] = 
 
 # --- Lab 2: the convolutional denoising autoencoder ------------------------------------------------
 
-@in_kit_precision
 def conv_denoiser(input_shape: tuple[int, int, int] = (28, 28, 1), filters: tuple[int, ...] = (32, 64, 128),
                   strides: tuple[int, ...] = (1, 2, 2), *, kernel_size: int = 3, activation: str = "relu",
                   code_size: int | None = None, l1: float = 0.0, l2: float = 0.0, dropout: float = 0.0,
@@ -134,7 +134,9 @@ def conv_denoiser(input_shape: tuple[int, int, int] = (28, 28, 1), filters: tupl
     ``Conv2DTranspose`` (``dec_convT1``...) for each encoder layer in reverse, with that layer's stride
     and the filters of the layer before it (the first layer only when it is strided), and ``Conv2D`` to the image's channels with a sigmoid (``"reconstruction"``).
     ``l1``/``l2`` penalise every kernel; ``dropout`` follows each encoder convolution (training only).
-    Built by students in Lab 2 (exercises 2 and 3); varied in its post-lab grid.
+    Built by students in Lab 2 (exercises 2 and 3); varied in its post-lab grid. Always float32: unlike
+    the kit's other convolutional models, it trained slower in mixed bfloat16 on a CPU with bfloat16 units
+    (``benchmarks/speed.py``: 0.76× the speed of plain float32 Keras), so the kit does not use it here.
     """
     if len(filters) != len(strides) or not filters:
         raise ValueError(f"give one stride per convolution: filters {tuple(filters)} has {len(filters)} "

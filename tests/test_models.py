@@ -159,7 +159,7 @@ def test_cnn_classifier_is_conv32_pool_conv64_pool_dense128():
     assert np.allclose(out.sum(axis=1), 1, atol=1e-5)
 
 
-@pytest.mark.parametrize("builder", ["conv_bottleneck_autoencoder", "conv_denoiser", "conv_autoencoder", "cnn_classifier"])
+@pytest.mark.parametrize("builder", ["conv_bottleneck_autoencoder", "conv_autoencoder", "cnn_classifier"])
 def test_conv_models_compute_in_bfloat16_but_keep_float32_weights_and_outputs(monkeypatch, builder):
     """With LABKIT_PRECISION=mixed_bfloat16, do hidden layers compute in bfloat16 while weights, codes and
     outputs stay float32, and is Keras's global policy left as it was for the student's own models?"""
@@ -182,3 +182,10 @@ def test_conv_models_compute_in_bfloat16_but_keep_float32_weights_and_outputs(mo
 def _all_layers(model):
     for layer in model.layers:
         yield from _all_layers(layer) if isinstance(layer, keras.Model) else (layer,)
+
+
+def test_the_denoiser_stays_float32_where_bfloat16_measured_slower(monkeypatch):
+    """Is Lab 2's denoiser built in float32 even when the kit computes in mixed bfloat16?"""
+    monkeypatch.setenv("LABKIT_PRECISION", "mixed_bfloat16")
+    autoencoder, _, _ = models.conv_denoiser()
+    assert {layer.compute_dtype for layer in _all_layers(autoencoder) if layer.weights} == {"float32"}
