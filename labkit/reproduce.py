@@ -166,7 +166,7 @@ def _lab4_autoencoder(kind: str, dataset: str) -> Callable[[Context], dict]:
     def run(ctx: Context) -> dict:
         from labkit import models, train
 
-        (x_train, _), (x_test, _) = ctx.mnist if dataset == "mnist" else ctx.fashion
+        (x_train, _), (x_test, _) = ctx.mnist if dataset == "mnist" else ctx.fashion  # or "fashion-mnist"
         x_train, x_test = data.preprocess(x_train, flatten=False), data.preprocess(x_test, flatten=False)
         filters, batch = LAB4[kind]
         epochs = ctx.epochs(LAB4["epochs"])
@@ -269,7 +269,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         Experiment("lab4-improved", 4, "Conv AE 64-32-16 with pooling, 10 epochs, batch 128", "val_bce",
                    _lab4_autoencoder("improved", "mnist"), published=0.0684),
         Experiment("lab4-fashion", 4, "Conv AE 64-32-16 on Fashion-MNIST, 10 epochs, batch 128", "val_bce",
-                   _lab4_autoencoder("improved", "fashion"), published=0.2613),
+                   _lab4_autoencoder("improved", "fashion-mnist"), published=0.2613),
         Experiment("lab4-frozen", 4, "Fashion-MNIST: frozen MNIST encoder (cut after enc_pool1) + Dense(10), "
                    "batch 32", "test_accuracy", _lab4_frozen, published=0.8897),
         Experiment("lab4-fine-tuned", 4, "Fashion-MNIST: that classifier fine-tuned end to end at 1e-4, batch 32",
