@@ -71,6 +71,15 @@ class Context:
     def fashion(self):
         return self._load("fashion-mnist", data.load_fashion_mnist)
 
+    @cached_property
+    def fashion_splits(self):
+        """Lab 4's Fashion-MNIST images, preprocessed once: (train, validation, test) pairs."""
+        from labkit import transfer
+
+        (x, y), (x_test, y_test) = self.fashion
+        split = transfer.validation_split(data.preprocess(x, flatten=False), y, fraction=0.1)
+        return (*split, (data.preprocess(x_test, flatten=False), y_test))
+
 
 # --- the experiments ---------------------------------------------------------------------------
 
@@ -182,18 +191,10 @@ def _lab4_autoencoder(kind: str, dataset: str) -> Callable[[Context], dict]:
     return run
 
 
-def _fashion_splits(ctx: Context):
-    from labkit import transfer
-
-    (x, y), (x_test, y_test) = ctx.fashion
-    split = transfer.validation_split(data.preprocess(x, flatten=False), y, fraction=0.1)
-    return (*split, (data.preprocess(x_test, flatten=False), y_test))
-
-
 def _fit_classifier(ctx: Context, model, batch: int) -> dict:
     from labkit import train, transfer
 
-    (x_train, y_train), (x_val, y_val), (x_test, y_test) = _fashion_splits(ctx)
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = ctx.fashion_splits
     history = train.fit(model, data.pipeline(x_train, y_train, batch_size=batch, seed=ctx.seed),
                         epochs=ctx.epochs(LAB4["epochs"]),
                         validation_data=data.pipeline(x_val, y_val, batch_size=512, shuffle=False),
@@ -204,7 +205,7 @@ def _fit_classifier(ctx: Context, model, batch: int) -> dict:
 
 
 def _steps(ctx: Context, batch: int) -> int:
-    (x_train, _), _, _ = _fashion_splits(ctx)
+    (x_train, _), _, _ = ctx.fashion_splits
     return ctx.epochs(LAB4["epochs"]) * -(-len(x_train) // batch)
 
 
