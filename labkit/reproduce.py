@@ -81,6 +81,23 @@ class Context:
         return (*split, (data.preprocess(x_test, flatten=False), y_test))
 
 
+def trained_with(model) -> dict:
+    """How ``model`` computed: the compute dtype of most of its weighted layers, and whether XLA compiled it."""
+    dtypes = [layer.compute_dtype for layer in _weighted_layers(model)]
+    compute = max(set(dtypes), key=dtypes.count) if dtypes else "float32"
+    return {"precision": "mixed_bfloat16" if compute == "bfloat16" else
+            "mixed_float16" if compute == "float16" else compute,
+            "xla": bool(getattr(model, "jit_compile", False))}
+
+
+def _weighted_layers(model):
+    for layer in model.layers:
+        if hasattr(layer, "layers") and layer.layers:
+            yield from _weighted_layers(layer)
+        elif layer.weights:
+            yield layer
+
+
 # --- the experiments ---------------------------------------------------------------------------
 
 def _lab1_dense(ctx: Context) -> dict:
@@ -95,7 +112,8 @@ def _lab1_dense(ctx: Context) -> dict:
               validation_data=data.pipeline(x_test, batch_size=batch, shuffle=False))
     loss = autoencoder.evaluate(data.pipeline(x_test, batch_size=batch, shuffle=False), verbose=0)
     return {"value": float(loss), "epochs": epochs, "batch_size": batch,
-            "excess_over_floor": float(loss - metrics.bce_floor(x_test)), "dataset": "mnist"}
+            "excess_over_floor": float(loss - metrics.bce_floor(x_test)), "dataset": "mnist",
+            **trained_with(autoencoder)}
 
 
 def _lab2_denoiser(ctx: Context) -> dict:
@@ -113,7 +131,8 @@ def _lab2_denoiser(ctx: Context) -> dict:
                         validation_data=data.pipeline(noisy_test, x_test, batch_size=batch, shuffle=False))
     loss = history.history["val_loss"][-1]
     return {"value": float(loss), "epochs": epochs, "batch_size": batch,
-            "excess_over_floor": float(loss - metrics.bce_floor(x_test)), "dataset": "mnist"}
+            "excess_over_floor": float(loss - metrics.bce_floor(x_test)), "dataset": "mnist",
+            **trained_with(autoencoder)}
 
 
 def _report_denoiser(ctx: Context) -> dict:
@@ -136,7 +155,8 @@ def _report_denoiser(ctx: Context) -> dict:
                                                       shuffle=False))
     loss = history.history["val_loss"][-1]
     return {"value": float(loss), "epochs": epochs, "batch_size": batch,
-            "excess_over_floor": float(loss - metrics.bce_floor(x_test)), "dataset": "mnist"}
+            "excess_over_floor": float(loss - metrics.bce_floor(x_test)), "dataset": "mnist",
+            **trained_with(autoencoder)}
 
 
 # Lab 3: the settings of its sweep (solutions/lab3_latent_space.ipynb, step 4)
@@ -161,7 +181,8 @@ def _lab3_latent(size: int) -> Callable[[Context], dict]:
                   validation_data=test)
         loss = autoencoder.evaluate(test, verbose=0)
         return {"value": float(loss), "epochs": epochs, "batch_size": batch,
-                "excess_over_floor": float(loss - metrics.bce_floor(x_test)), "dataset": "mnist"}
+                "excess_over_floor": float(loss - metrics.bce_floor(x_test)), "dataset": "mnist",
+                **trained_with(autoencoder)}
     return run
 
 
@@ -187,7 +208,8 @@ def _lab4_autoencoder(kind: str, dataset: str) -> Callable[[Context], dict]:
         loss = autoencoder.evaluate(test, verbose=0)
         ctx.trained[f"{kind}-{dataset}-encoder"] = encoder
         return {"value": float(loss), "epochs": epochs, "batch_size": batch,
-                "excess_over_floor": float(loss - metrics.bce_floor(x_test)), "dataset": dataset}
+                "excess_over_floor": float(loss - metrics.bce_floor(x_test)), "dataset": dataset,
+                **trained_with(autoencoder)}
     return run
 
 
@@ -201,7 +223,8 @@ def _fit_classifier(ctx: Context, model, batch: int) -> dict:
                         callbacks=[transfer.early_stopping(LAB4["patience"])])
     accuracy = model.evaluate(data.pipeline(x_test, y_test, batch_size=512, shuffle=False), verbose=0)[1]
     return {"value": float(accuracy), "epochs": len(history.epoch), "batch_size": batch,
-            "best_val_accuracy": float(max(history.history["val_accuracy"])), "dataset": "fashion-mnist"}
+            "best_val_accuracy": float(max(history.history["val_accuracy"])), "dataset": "fashion-mnist",
+            **trained_with(model)}
 
 
 def _steps(ctx: Context, batch: int) -> int:
@@ -326,8 +349,8 @@ def verdict(experiment: Experiment, value: float | None) -> str:
 
 
 def markdown_table(records: list[dict]) -> str:
-    lines = ["| Experiment | Lab | Metric | Ours | Published | Excess over floor | Verdict | Epochs | Time (s) |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| Experiment | Lab | Metric | Ours | Published | Excess over floor | Verdict | Epochs | Computed in "
+             "| Time (s) |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in records:
         def fmt(v, pct=r["metric"] == "test_accuracy"):
             return "—" if v is None else (f"{100 * v:.2f} %" if pct else f"{v:.4f}")
@@ -337,8 +360,15 @@ def markdown_table(records: list[dict]) -> str:
         excess = r.get("excess_over_floor")
         lines.append(f"| `{r['name']}`: {r['description']} | {r['lab']} | {r['metric']} | {fmt(r['value'])} | "
                      f"{published} | {'—' if excess is None else f'{excess:.4f}'} | {r['verdict']} | "
-                     f"{r.get('epochs', '—')} | {r['seconds']:.0f} |")
+                     f"{r.get('epochs', '—')} | {computed_in(r)} | {r['seconds']:.0f} |")
     return "\n".join(lines) + "\n"
+
+
+def computed_in(record: dict) -> str:
+    """``float32 + XLA``, ``mixed_bfloat16``...: how the record's model computed (``—`` if it crashed first)."""
+    if "xla" not in record:
+        return "—"
+    return record["precision"] + (" + XLA" if record["xla"] else "")
 
 
 def report(records: list[dict]) -> str:
@@ -346,8 +376,8 @@ def report(records: list[dict]) -> str:
     env = records[0]["environment"]
     met = [r for r in records if r["verdict"].startswith("meets")]
     mode = "QUICK MODE (shipped sample, few epochs): not results" if records[0]["quick"] else "full scale"
-    return (f"{len(records)} experiments, {mode}, seed {records[0]['seed']}, convolutional models in "
-            f"{records[0]['precision']}; {len(met)} of {len(records)} meet their published figure or target. "
+    return (f"{len(records)} experiments, {mode}, seed {records[0]['seed']}; {len(met)} of {len(records)} "
+            "meet their published figure or target. "
             f"Trained in {sum(r['seconds'] for r in records) / 60:.0f} minutes on {env.get('device')}: "
             f"{env.get('cpu')} ({env.get('cpu_count')} cores), TensorFlow {env.get('tensorflow')}, "
             f"Keras {env.get('keras')}.\n\n"
@@ -387,7 +417,7 @@ def run(names: list[str] | None = None, *, quick: bool = False, out: Path = RESU
     env = environment()
     chosen = [EXPERIMENTS[n] for n in (names or EXPERIMENTS)]
     print(f"labkit reproduce: {len(chosen)} experiments on {env['device']} ({env['cpu']}), "
-          f"{'QUICK MODE' if ctx.quick else 'full scale'}, seed {ctx.seed}, convolutional models in "
+          f"{'QUICK MODE' if ctx.quick else 'full scale'}, seed {ctx.seed}, Labs 3 and 4's convolutional models in "
           f"{settings.compute_precision()}")
     records: list[dict] = []
     for index, experiment in enumerate(chosen, start=1):
@@ -396,8 +426,7 @@ def run(names: list[str] | None = None, *, quick: bool = False, out: Path = RESU
         start = time.perf_counter()
         record = {"name": experiment.name, "lab": experiment.lab, "description": experiment.description,
                   "metric": experiment.metric, "published": experiment.published,
-                  "lab_target": experiment.target, "seed": ctx.seed, "quick": ctx.quick,
-                  "precision": settings.compute_precision()}
+                  "lab_target": experiment.target, "seed": ctx.seed, "quick": ctx.quick}
         try:
             record.update(experiment.run(ctx))
         except Exception as error:  # one experiment's crash must not stop the others

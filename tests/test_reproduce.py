@@ -68,6 +68,23 @@ def test_cli_runs_an_experiment_in_quick_mode(tmp_path):
     assert record["data"]["source"].startswith("sample") and record["data"]["train"] == 5000
     assert record["environment"]["device"] in ("CPU",) or record["environment"]["device"].startswith("GPU")
     assert "Epoch 1/5" in run.stdout
+    assert (record["precision"], record["xla"]) == ("float32", False)  # Lab 1's dense model, compiled plainly
+    assert "| float32 |" in (tmp_path / "results.md").read_text()
+
+
+def test_the_record_says_how_each_model_computed(monkeypatch):
+    """Does the record name the compute precision most layers used, and whether XLA compiled the model?"""
+    from labkit import models
+
+    monkeypatch.setenv("LABKIT_PRECISION", "mixed_bfloat16")
+    lab4, _, _ = models.conv_autoencoder()
+    lab4.compile(optimizer="adam", loss="binary_crossentropy")
+    lab2, _, _ = models.conv_denoiser()  # float32 whatever the setting
+    lab2.compile(optimizer="adam", loss="binary_crossentropy", jit_compile=True)
+    assert reproduce.trained_with(lab4) == {"precision": "mixed_bfloat16", "xla": False}
+    assert reproduce.trained_with(lab2) == {"precision": "float32", "xla": True}
+    assert reproduce.computed_in({"precision": "float32", "xla": True}) == "float32 + XLA"
+    assert reproduce.computed_in({"value": None}) == "—"  # crashed before it said
 
 
 def test_a_lab_target_stands_in_where_the_report_has_no_figure():
