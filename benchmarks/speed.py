@@ -61,6 +61,7 @@ def time_epochs(images: int, epochs: int) -> list[tuple[str, float, float]]:
     import keras
 
     from labkit import data, train
+    from labkit.reproduce import computed_in, trained_with
 
     (x_train, _), _ = data.load_mnist(verbose=False)
     x_train = x_train[:images]
@@ -88,8 +89,8 @@ def time_epochs(images: int, epochs: int) -> list[tuple[str, float, float]]:
         rows.append((name, labs_median, plain_median))
         print(f"{name:<42} labs' path {labs_median:6.2f} s/epoch | plain fit {plain_median:6.2f} s/epoch | "
               f"ratio {plain_median / labs_median:4.2f}x | loss after {epochs + 1} epochs {labs_loss:.4f} vs "
-              f"{plain_loss:.4f} ({precision(labs_model)} vs float32, {len(x)} images, batch {batch}, "
-              f"median of {epochs} epochs)", flush=True)
+              f"{plain_loss:.4f} ({computed_in(trained_with(labs_model))} vs float32, {len(x)} images, "
+              f"batch {batch}, median of {epochs} epochs)", flush=True)
     return rows
 
 
@@ -105,12 +106,6 @@ def plain_float32():
             del os.environ["LABKIT_PRECISION"]
         else:
             os.environ["LABKIT_PRECISION"] = previous
-
-
-def precision(model) -> str:
-    """The compute dtype most of ``model``'s weighted layers use."""
-    found = [layer.compute_dtype for layer in model._flatten_layers(include_self=False) if layer.weights]
-    return max(set(found), key=found.count) if found else "float32"
 
 
 def wall(command: list[str], env: dict | None = None) -> float:

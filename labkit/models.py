@@ -76,7 +76,7 @@ def conv_bottleneck_autoencoder(latent: int = 16, *, filters: tuple[int, int] = 
     1024-512-128 0.1667); batch normalisation after every hidden layer keeps training fast and stable for
     every code size. Images go in and come out as (n, 28, 28, 1). Used in Lab 3 (the latent-size sweep).
 
-    Compiled with XLA (``jit_compile=True``, float32) it trained 1.33-1.39× faster than plain ``model.fit``
+    Compiled with XLA (``jit_compile=True``, float32) it trained 1.29-1.39× faster than plain ``model.fit``
     on a 2-core CPU, but a full-scale sweep trained that way left the 2-number code at 0.1682, above the
     report's 0.1669 (the 16-number code: 0.0798), so Lab 3 does not use it.
     """

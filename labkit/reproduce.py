@@ -82,11 +82,9 @@ class Context:
 
 
 def trained_with(model) -> dict:
-    """How ``model`` computed: the compute dtype of most of its weighted layers, and whether XLA compiled it."""
-    dtypes = [layer.compute_dtype for layer in _weighted_layers(model)]
-    compute = max(set(dtypes), key=dtypes.count) if dtypes else "float32"
-    return {"precision": "mixed_bfloat16" if compute == "bfloat16" else
-            "mixed_float16" if compute == "float16" else compute,
+    """How ``model`` computed: the dtype policy of most of its weighted layers, and whether XLA compiled it."""
+    policies = [layer.dtype_policy.name for layer in _weighted_layers(model)]
+    return {"precision": max(set(policies), key=policies.count) if policies else "float32",
             "xla": bool(getattr(model, "jit_compile", False))}
 
 
