@@ -54,6 +54,16 @@ def reconstruction_grid(originals, reconstructions, *, n: int = 10, labels=None,
                       n=n, labels=labels, title=title)
 
 
+def _finish_per_epoch(ax, *, ylabel: str, title: str) -> None:
+    """Label a plot of values per epoch: whole epochs on the x axis, a legend and a light grid."""
+    ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend()
+    ax.grid(alpha=0.3)
+
+
 def loss_curves(history, *, floor: float | None = None, title: str = "Training history",
                 ylabel: str = "binary cross-entropy") -> Figure:
     """Training and validation loss per epoch, with the loss floor as a line when given. Used in Lab 1."""
@@ -68,12 +78,7 @@ def loss_curves(history, *, floor: float | None = None, title: str = "Training h
         ax.axhline(floor, color="black", linestyle="--", linewidth=1,
                    label=f"floor (no model can go lower) = {floor:.4f}")
         ax.set_ylim(bottom=0)
-    ax.set_xlabel("epoch")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.legend()
-    ax.grid(alpha=0.3)
+    _finish_per_epoch(ax, ylabel=ylabel, title=title)
     return fig
 
 
@@ -248,12 +253,7 @@ def learning_curves(histories: dict, *, metric: str = "accuracy",
             ax.plot(epochs, logs[f"val_{metric}"], marker="o", color=colour, label=name)
         else:
             ax.lines[-1].set_label(name)
-    ax.set_xlabel("epoch")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylabel(metric)
-    ax.set_title(title)
-    ax.legend()
-    ax.grid(alpha=0.3)
+    _finish_per_epoch(ax, ylabel=metric, title=title)
     return fig
 
 
