@@ -4,6 +4,7 @@
     python benchmarks/speed.py --only models   # just the training comparison
     python benchmarks/speed.py --quick         # fewer images and epochs: a smoke test of the script
     python benchmarks/speed.py --only models --images 20000 --epochs 3   # a shorter training comparison
+    python benchmarks/speed.py --only models --lab 1 --epochs 8          # one lab's model, more epochs
 
 It prints:
 1. for each lab model, the epoch time of training the way the labs do it (``labkit.models`` in the kit's
@@ -33,31 +34,23 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def lab_models():
-    """(name, builder returning a compiled model, inputs kind, batch size) of each lab's main model."""
-    import keras
-
+    """(lab, name, builder returning a compiled model, inputs kind, batch size) of each lab's main model."""
     from labkit import models
 
-    def dense():
-        model, _, _ = models.dense_autoencoder()
-        model.compile(optimizer="adam", loss="binary_crossentropy")
-        return model
+    def compiled(builder):
+        def build():
+            model = builder()[0]  # (autoencoder, encoder, decoder)
+            model.compile(optimizer="adam", loss="binary_crossentropy")
+            return model
+        return build
 
-    found = [("Lab 1 dense autoencoder", dense, "flat", 256)]
-    for name, builder, batch in (("Lab 2 convolutional denoiser", "conv_denoiser", 128),
-                                 ("Lab 3 conv AE, dense code of 16", "conv_bottleneck_autoencoder", 64),
-                                 ("Lab 4 baseline convolutional autoencoder", "conv_autoencoder", 256)):
-        if hasattr(models, builder):
-            def build(builder=builder):
-                model = getattr(models, builder)()[0]
-                model.compile(optimizer="adam", loss="binary_crossentropy")
-                return model
-            found.append((name, build, "image", batch))
-    del keras
-    return found
+    return [(1, "Lab 1 dense autoencoder", compiled(models.dense_autoencoder), "flat", 256),
+            (2, "Lab 2 convolutional denoiser", compiled(models.conv_denoiser), "image", 128),
+            (3, "Lab 3 conv AE, dense code of 16", compiled(models.conv_bottleneck_autoencoder), "image", 64),
+            (4, "Lab 4 baseline convolutional autoencoder", compiled(models.conv_autoencoder), "image", 256)]
 
 
-def time_epochs(images: int, epochs: int) -> list[tuple[str, float, float]]:
+def time_epochs(images: int, epochs: int, only: set[int] | None = None) -> list[tuple[str, float, float]]:
     import keras
 
     from labkit import data, train
@@ -66,7 +59,9 @@ def time_epochs(images: int, epochs: int) -> list[tuple[str, float, float]]:
     (x_train, _), _ = data.load_mnist(verbose=False)
     x_train = x_train[:images]
     rows = []
-    for name, build, kind, batch in lab_models():
+    for lab, name, build, kind, batch in lab_models():
+        if only and lab not in only:
+            continue
         x = data.preprocess(x_train, flatten=kind == "flat")
         keras.utils.set_random_seed(0)
         labs_model = build()
@@ -123,13 +118,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a few thousand images and 2 epochs")
     parser.add_argument("--images", type=int, default=60000, help="training images per epoch (default 60000)")
     parser.add_argument("--epochs", type=int, default=4, help="timed epochs per path, after one warm-up (default 4)")
+    parser.add_argument("--lab", type=int, choices=(1, 2, 3, 4), action="append",
+                        help="time only this lab's model; repeat for several (default: all four)")
     args = parser.parse_args(argv)
     chosen = set(args.only or ("models", "notebooks", "book", "grader"))
     bin_dir = Path(sys.executable).parent
 
     if "models" in chosen:
         print("== Epoch time: the labs' path against plain model.fit on NumPy ==")
-        time_epochs(images=5000 if args.quick else args.images, epochs=2 if args.quick else args.epochs)
+        time_epochs(images=5000 if args.quick else args.images, epochs=2 if args.quick else args.epochs,
+                    only=set(args.lab or ()))
     if "notebooks" in chosen:
         seconds = wall([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_notebooks.py"])
         print(f"== Quick-mode notebook suite (nbval): {seconds:.0f} s")

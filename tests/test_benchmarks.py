@@ -1,0 +1,21 @@
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+SPEED = Path(__file__).resolve().parents[1] / "benchmarks" / "speed.py"
+
+
+def test_speed_benchmark_times_one_lab_model_against_plain_fit():
+    """Does `speed.py --only models --quick --lab 1` train both paths and print their epoch times and ratio?"""
+    run = subprocess.run([sys.executable, str(SPEED), "--only", "models", "--quick", "--lab", "1"],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    rows = [line for line in run.stdout.splitlines() if line.startswith("Lab ")]
+    assert len(rows) == 1 and rows[0].startswith("Lab 1 dense autoencoder"), run.stdout
+    labs, plain, ratio = map(float, re.search(
+        r"labs' path +([\d.]+) s/epoch \| plain fit +([\d.]+) s/epoch \| ratio ([\d.]+)x", rows[0]).groups())
+    half = 0.005  # the times and the ratio are printed to 2 decimals
+    assert labs > half and plain > half, rows[0]
+    assert (plain - half) / (labs + half) - half <= ratio <= (plain + half) / (labs - half) + half, rows[0]
+    assert "5000 images" in rows[0] and "median of 2 epochs" in rows[0]
