@@ -98,6 +98,15 @@ def _weighted_layers(model):
 
 # --- the experiments ---------------------------------------------------------------------------
 
+def _autoencoder_record(autoencoder, loss, clean_test, *, epochs: int, batch: int,
+                        dataset: str = "mnist") -> dict:
+    """What an autoencoder experiment records: its loss on the clean test images, their loss floor, and how
+    it was trained."""
+    return {"value": float(loss), "epochs": epochs, "batch_size": batch,
+            "excess_over_floor": float(loss - metrics.bce_floor(clean_test)), "dataset": dataset,
+            **trained_with(autoencoder)}
+
+
 def _lab1_dense(ctx: Context) -> dict:
     from labkit import models, train
 
@@ -109,9 +118,7 @@ def _lab1_dense(ctx: Context) -> dict:
     train.fit(autoencoder, data.pipeline(x_train, batch_size=batch, seed=ctx.seed), epochs=epochs,
               validation_data=data.pipeline(x_test, batch_size=batch, shuffle=False))
     loss = autoencoder.evaluate(data.pipeline(x_test, batch_size=batch, shuffle=False), verbose=0)
-    return {"value": float(loss), "epochs": epochs, "batch_size": batch,
-            "excess_over_floor": float(loss - metrics.bce_floor(x_test)), "dataset": "mnist",
-            **trained_with(autoencoder)}
+    return _autoencoder_record(autoencoder, loss, x_test, epochs=epochs, batch=batch)
 
 
 def _lab2_denoiser(ctx: Context) -> dict:
@@ -128,9 +135,7 @@ def _lab2_denoiser(ctx: Context) -> dict:
                         epochs=epochs,
                         validation_data=data.pipeline(noisy_test, x_test, batch_size=batch, shuffle=False))
     loss = history.history["val_loss"][-1]
-    return {"value": float(loss), "epochs": epochs, "batch_size": batch,
-            "excess_over_floor": float(loss - metrics.bce_floor(x_test)), "dataset": "mnist",
-            **trained_with(autoencoder)}
+    return _autoencoder_record(autoencoder, loss, x_test, epochs=epochs, batch=batch)
 
 
 def _report_denoiser(ctx: Context) -> dict:
@@ -152,9 +157,7 @@ def _report_denoiser(ctx: Context) -> dict:
                         validation_data=data.pipeline(corrupt(x_test, ctx.seed + 1), x_test, batch_size=512,
                                                       shuffle=False))
     loss = history.history["val_loss"][-1]
-    return {"value": float(loss), "epochs": epochs, "batch_size": batch,
-            "excess_over_floor": float(loss - metrics.bce_floor(x_test)), "dataset": "mnist",
-            **trained_with(autoencoder)}
+    return _autoencoder_record(autoencoder, loss, x_test, epochs=epochs, batch=batch)
 
 
 # Lab 3: the settings of its sweep (solutions/lab3_latent_space.ipynb, step 4)
@@ -178,9 +181,7 @@ def _lab3_latent(size: int) -> Callable[[Context], dict]:
         train.fit(autoencoder, data.pipeline(x_train, batch_size=batch, seed=ctx.seed), epochs=epochs,
                   validation_data=test)
         loss = autoencoder.evaluate(test, verbose=0)
-        return {"value": float(loss), "epochs": epochs, "batch_size": batch,
-                "excess_over_floor": float(loss - metrics.bce_floor(x_test)), "dataset": "mnist",
-                **trained_with(autoencoder)}
+        return _autoencoder_record(autoencoder, loss, x_test, epochs=epochs, batch=batch)
     return run
 
 
@@ -205,9 +206,7 @@ def _lab4_autoencoder(kind: str, dataset: str) -> Callable[[Context], dict]:
                   validation_data=test)
         loss = autoencoder.evaluate(test, verbose=0)
         ctx.trained[f"{kind}-{dataset}-encoder"] = encoder
-        return {"value": float(loss), "epochs": epochs, "batch_size": batch,
-                "excess_over_floor": float(loss - metrics.bce_floor(x_test)), "dataset": dataset,
-                **trained_with(autoencoder)}
+        return _autoencoder_record(autoencoder, loss, x_test, epochs=epochs, batch=batch, dataset=dataset)
     return run
 
 
@@ -415,8 +414,8 @@ def run(names: list[str] | None = None, *, quick: bool = False, out: Path = RESU
     env = environment()
     chosen = [EXPERIMENTS[n] for n in (names or EXPERIMENTS)]
     print(f"labkit reproduce: {len(chosen)} experiments on {env['device']} ({env['cpu']}), "
-          f"{'QUICK MODE' if ctx.quick else 'full scale'}, seed {ctx.seed}, Labs 3 and 4's convolutional models in "
-          f"{settings.compute_precision()}")
+          f"{'QUICK MODE' if ctx.quick else 'full scale'}, seed {ctx.seed}, convolutional models "
+          f"(not Lab 2's denoiser) in {settings.compute_precision()}")
     records: list[dict] = []
     for index, experiment in enumerate(chosen, start=1):
         print(f"\n[{index}/{len(chosen)}] {experiment.name}: {experiment.description}", flush=True)
