@@ -49,6 +49,8 @@ def _build_parser() -> argparse.ArgumentParser:
                            help="run only this experiment; repeat for several (default: all)")
     reproduce.add_argument("--quick", action="store_true", help="shipped sample and few epochs (a smoke test)")
     reproduce.add_argument("--out", type=Path, default=Path("results"), help="output folder (default results/)")
+    reproduce.add_argument("--update", action="store_true",
+                           help="replace only the re-run experiments' records in OUT/results.json, keep the rest")
     reproduce.add_argument("--list", action="store_true", help="list the experiments and exit")
 
     grade = verbs.add_parser("grade", help="grade a folder of submitted notebooks (STUDENT.ipynb or STUDENT/) "
@@ -108,7 +110,7 @@ def _reproduce(args: argparse.Namespace) -> int:
         for experiment in reproduce.EXPERIMENTS.values():
             print(f"{experiment.name:<24} Lab {experiment.lab}  {experiment.description}")
         return 0
-    return reproduce.run(args.only, quick=args.quick, out=args.out)
+    return reproduce.run(args.only, quick=args.quick, out=args.out, update=args.update)
 
 
 def _grade(args: argparse.Namespace) -> int:

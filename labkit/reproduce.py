@@ -282,7 +282,8 @@ EXPERIMENTS: dict[str, Experiment] = {
         Experiment("lab2-report-denoiser", 2, "The report's denoising set-up: conv AE 32-16-8, Gaussian 0.4 "
                    "+ 10 % salt-and-pepper, 10 epochs, batch 256", "val_bce", _report_denoiser,
                    published=0.1236),
-        *(Experiment(f"lab3-latent-{size}", 3, f"Conv AE with a dense code of {size}, 10 epochs, batch 64",
+        *(Experiment(f"lab3-latent-{size}", 3, f"Conv AE with a dense code of {size}, {LAB3['epochs']} epochs, "
+                     f"batch {LAB3['batch_size']}",
                      "val_bce", _lab3_latent(size), published=published)
           for size, published in ((2, 0.1669), (8, None), (16, 0.1141), (32, None))),
         Experiment("lab4-baseline", 4, "Conv AE 32-16-8 with pooling (7×7×8 code), 10 epochs, batch 256",
@@ -369,16 +370,27 @@ def computed_in(record: dict) -> str:
 
 
 def report(records: list[dict]) -> str:
-    """The Markdown the book's Results page includes: the run's settings and machine, then the table."""
-    env = records[0]["environment"]
+    """The Markdown the book's Results page includes: the run's settings and machines, then the table."""
     met = [r for r in records if r["verdict"].startswith("meets")]
     mode = "QUICK MODE (shipped sample, few epochs): not results" if records[0]["quick"] else "full scale"
     return (f"{len(records)} experiments, {mode}, seed {records[0]['seed']}; {len(met)} of {len(records)} "
             "meet their published figure or target. "
-            f"Trained in {sum(r['seconds'] for r in records) / 60:.0f} minutes on {env.get('device')}: "
-            f"{env.get('cpu')} ({env.get('cpu_count')} cores), TensorFlow {env.get('tensorflow')}, "
-            f"Keras {env.get('keras')}.\n\n"
+            f"Trained in {sum(r['seconds'] for r in records) / 60:.0f} minutes on {_machines(records)}.\n\n"
             + markdown_table(records))
+
+
+def _machines(records: list[dict]) -> str:
+    """``CPU: <model> (2 cores), TensorFlow 2.x, Keras 3.x``, naming which experiments ran where if several did."""
+    groups: dict[str, list[str]] = {}
+    for r in records:
+        env = r["environment"]
+        machine = (f"{env.get('device')}: {env.get('cpu')} ({env.get('cpu_count')} cores), "
+                   f"TensorFlow {env.get('tensorflow')}, Keras {env.get('keras')}")
+        groups.setdefault(machine, []).append(r["name"])
+    if len(groups) == 1:
+        return next(iter(groups))
+    return "; ".join(f"{machine} ({', '.join(f'`{name}`' for name in names)})"
+                     for machine, names in groups.items())
 
 
 def write_figure(records: list[dict], path: Path) -> None:
@@ -400,8 +412,12 @@ def write_figure(records: list[dict], path: Path) -> None:
 
 
 def run(names: list[str] | None = None, *, quick: bool = False, out: Path = RESULTS_DIR,
-        seed: int | None = None) -> int:
-    """Run the named experiments (all by default); 0 when none crashed."""
+        seed: int | None = None, update: bool = False) -> int:
+    """Run the named experiments (all by default); 0 when none crashed.
+
+    With ``update``, the new records replace those of the same experiments in ``out/results.json`` and
+    the others are kept, so one experiment can be re-run after a change without re-running them all.
+    """
     unknown = sorted(set(names or []) - set(EXPERIMENTS))
     if unknown:
         print(f"labkit reproduce: unknown experiment {', '.join(unknown)}; "
@@ -411,6 +427,11 @@ def run(names: list[str] | None = None, *, quick: bool = False, out: Path = RESU
         os.environ["LABKIT_QUICK"] = "1"
     settings = _config.settings()
     ctx = Context(quick=settings.quick, seed=settings.seed if seed is None else seed)
+    try:
+        kept = _records_to_keep(out / "results.json", names or list(EXPERIMENTS), ctx) if update else {}
+    except ResultsError as error:
+        print(f"labkit reproduce: {error}")
+        return 2
     env = environment()
     chosen = [EXPERIMENTS[n] for n in (names or EXPERIMENTS)]
     print(f"labkit reproduce: {len(chosen)} experiments on {env['device']} ({env['cpu']}), "
@@ -435,12 +456,52 @@ def run(names: list[str] | None = None, *, quick: bool = False, out: Path = RESU
         record["environment"] = env
         record["verdict"] = verdict(experiment, record["value"])
         records.append(record)
-        write_atomically(out / "results.json", json.dumps(records, indent=2) + "\n")
-        write_atomically(out / "results.md", report(records))
-        write_figure(records, out / "results.png")
+        written = _in_registry_order({**kept, **{r["name"]: r for r in records}})
+        write_atomically(out / "results.json", json.dumps(written, indent=2) + "\n")
+        write_atomically(out / "results.md", report(written))
+        write_figure(written, out / "results.png")
         shown = "—" if record["value"] is None else f"{record['value']:.4f}"
         print(f"  {experiment.metric} = {shown} ({record['verdict']}, {record['seconds']:.0f} s)", flush=True)
     crashed = [r["name"] for r in records if r["value"] is None]
     print(f"\nwrote {out / 'results.json'} and {out / 'results.md'}; "
-          f"{len(records) - len(crashed)} ran, {len(crashed)} crashed{': ' + ', '.join(crashed) if crashed else ''}")
+          f"{len(records) - len(crashed)} ran, {len(crashed)} crashed{': ' + ', '.join(crashed) if crashed else ''}"
+          + (f"; kept {len(kept)} earlier records" if kept else ""))
     return 1 if crashed else 0
+
+
+class ResultsError(Exception):
+    """An existing results file that ``--update`` cannot merge into."""
+
+
+def _records_to_keep(path: Path, rerun: list[str], ctx: Context) -> dict[str, dict]:
+    """The records of ``path`` that an update keeps (all but those of ``rerun``), by experiment name.
+
+    Refuses a file it cannot read and records that would mix with the new ones into a misleading table:
+    quick-mode records with full-scale ones, another seed, or experiments that no longer exist.
+    """
+    if not path.exists():
+        raise ResultsError(f"--update needs an earlier run's {path}, and there is none; run without --update "
+                           "first (or point --out at the folder that holds it).")
+    try:
+        records = json.loads(path.read_text(encoding="utf-8"))
+        by_name = {r["name"]: r for r in records}
+        modes, seeds = {r["quick"] for r in records}, {r["seed"] for r in records}
+    except (ValueError, TypeError, KeyError) as error:
+        raise ResultsError(f"{path} is not a results file written by labkit reproduce ({error}); nothing was "
+                           "changed. Restore it (git checkout) or run without --update to write a new one.") from None
+    unknown = sorted(set(by_name) - set(EXPERIMENTS))
+    if unknown:
+        raise ResultsError(f"{path} has records of experiments that no longer exist ({', '.join(unknown)}); "
+                           "run every experiment again without --update.")
+    if modes != {ctx.quick}:
+        held = {frozenset({True}): "quick-mode", frozenset({False}): "full-scale"}.get(frozenset(modes), "mixed")
+        raise ResultsError(f"{path} holds {held} records and this run is {'quick' if ctx.quick else 'full scale'}; "
+                           "the table would mix the two. Use another --out, or the same mode.")
+    if seeds != {ctx.seed}:
+        raise ResultsError(f"{path} was run with seed {', '.join(map(str, sorted(seeds)))} and this run uses "
+                           f"{ctx.seed}; set LABKIT_SEED to match, or use another --out.")
+    return {name: record for name, record in by_name.items() if name not in rerun}
+
+
+def _in_registry_order(by_name: dict[str, dict]) -> list[dict]:
+    return [by_name[name] for name in EXPERIMENTS if name in by_name]

@@ -49,6 +49,42 @@ def test_unknown_experiment_is_refused(fake_experiments, tmp_path):
     assert not (tmp_path / "results.json").exists()
 
 
+def test_update_replaces_only_the_rerun_records(fake_experiments, tmp_path, monkeypatch, capsys):
+    """Does --update re-run one experiment, keep the others' records, in order, and name both machines?"""
+    assert reproduce.run(quick=True, out=tmp_path) == 1
+    before = {r["name"]: r for r in json.loads((tmp_path / "results.json").read_text())}
+    monkeypatch.setitem(reproduce.EXPERIMENTS, "good",
+                        Experiment("good", 1, "a loss that meets, improved", "val_bce", fake(0.05), published=0.0733))
+    monkeypatch.setattr(reproduce, "environment", lambda: {"device": "CPU", "cpu": "second"})
+    assert reproduce.run(["good"], quick=True, out=tmp_path, update=True) == 0
+    after = json.loads((tmp_path / "results.json").read_text())
+    assert [r["name"] for r in after] == ["good", "boom", "acc"]
+    assert after[0]["value"] == 0.05 and after[0]["environment"]["cpu"] == "second"
+    assert after[1:] == [before["boom"], before["acc"]]
+    table = (tmp_path / "results.md").read_text()
+    assert "CPU: second (None cores)" in table and "(`good`)" in table and "(`boom`, `acc`)" in table
+    assert "kept 2 earlier records" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("existing, says", [
+    (None, "there is none"),
+    ("[{\"name\": \"good\"", "is not a results file"),
+    ("[{\"name\": \"gone\", \"quick\": true, \"seed\": 0}]", "no longer exist"),
+    ("[{\"name\": \"acc\", \"quick\": false, \"seed\": 0}]", "holds full-scale records"),
+    ("[{\"name\": \"acc\", \"quick\": true, \"seed\": 7}]", "seed 7"),
+])
+def test_update_refuses_a_file_it_cannot_merge_into_and_changes_nothing(fake_experiments, tmp_path, capsys,
+                                                                         existing, says):
+    """Is a missing, broken or incompatible results file refused with advice, before anything trains?"""
+    results = tmp_path / "results.json"
+    if existing is not None:
+        results.write_text(existing)
+    assert reproduce.run(["good"], quick=True, out=tmp_path, update=True, seed=0) == 2
+    assert says in capsys.readouterr().out
+    assert (results.read_text() if existing is not None else None) == existing
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["results.json"] if existing is not None else [])
+
+
 def test_atomic_write_leaves_no_temporary_file(tmp_path):
     """Does writing replace the file whole and leave nothing else in the folder?"""
     target = tmp_path / "results.json"
@@ -117,5 +153,6 @@ def test_committed_results_are_a_full_scale_run_that_meets_every_figure():
     for r in records:
         assert r["quick"] is False and r["value"] is not None, r["name"]
         assert r["data"]["train"] == 60_000 and r["data"]["test"] == 10_000, r["name"]
+        assert r["description"] == reproduce.EXPERIMENTS[r["name"]].description, f"{r['name']} is stale"
         assert r["verdict"] == reproduce.verdict(reproduce.EXPERIMENTS[r["name"]], r["value"]), r["name"]
         assert not r["verdict"].startswith("misses"), f"{r['name']}: {r['value']} {r['verdict']}"
