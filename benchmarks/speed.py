@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def lab_models():
     """(lab, name, builder returning a compiled model, inputs kind, batch size) of each lab's main model."""
     from labkit import models
+    from labkit.reproduce import LAB3, LAB4
 
     def compiled(builder):
         def build():
@@ -46,8 +47,10 @@ def lab_models():
 
     return [(1, "Lab 1 dense autoencoder", compiled(models.dense_autoencoder), "flat", 256),
             (2, "Lab 2 convolutional denoiser", compiled(models.conv_denoiser), "image", 128),
-            (3, "Lab 3 conv AE, dense code of 16", compiled(models.conv_bottleneck_autoencoder), "image", 64),
-            (4, "Lab 4 baseline convolutional autoencoder", compiled(models.conv_autoencoder), "image", 256)]
+            (3, "Lab 3 conv AE, dense code of 16", compiled(models.conv_bottleneck_autoencoder), "image",
+             LAB3["batch_size"]),
+            (4, "Lab 4 baseline convolutional autoencoder", compiled(models.conv_autoencoder), "image",
+             LAB4["baseline"][1])]
 
 
 def time_epochs(images: int, epochs: int, only: set[int] | None = None) -> list[tuple[str, float, float]]:

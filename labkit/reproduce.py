@@ -161,7 +161,7 @@ def _report_denoiser(ctx: Context) -> dict:
 
 
 # Lab 3: the settings of its sweep (solutions/lab3_latent_space.ipynb, step 4)
-LAB3 = {"epochs": 10, "batch_size": 64, "learning_rate": 3e-3}
+LAB3 = {"epochs": 15, "batch_size": 128, "learning_rate": 3e-3}
 
 
 def _lab3_latent(size: int) -> Callable[[Context], dict]:
