@@ -593,6 +593,15 @@ def _lab2_layers(model, kind, *, exclude=()):
             if isinstance(layer, kind) and not isinstance(layer, tuple(exclude))]
 
 
+def _check_float32_output(model, name: str, layer: str) -> None:
+    """Fail if ``model`` hands out bfloat16 (its last layer computed in the mixed policy without float32)."""
+    dtype = str(model.output.dtype)
+    if dtype != "float32":
+        _fail(f"the {name}'s output dtype", "float32", dtype,
+              f"This notebook computes in mixed precision (see Setup), so give the last layer "
+              f"dtype=\"float32\": {layer}.")
+
+
 def check_denoiser_encoder(encoder, *, filters: tuple[int, ...] = (32, 64, 128),
                            strides: tuple[int, ...] = (1, 2, 2)) -> None:
     """Exercise 2 of Lab 2: Conv2D 32 -> Conv2D 64 stride 2 -> Conv2D 128 stride 2 -> Flatten (6,272)."""
@@ -622,6 +631,7 @@ def check_denoiser_encoder(encoder, *, filters: tuple[int, ...] = (32, 64, 128),
     if outputs != (None, features):
         _fail("the encoder's output shape", f"(None, {features})", str(outputs),
               "Use padding='same' in every Conv2D so that stride 2 halves 28 to 14 and 14 to 7.")
+    _check_float32_output(encoder, "encoder", 'layers.Flatten(dtype="float32")')
     expected = models.conv_denoiser(filters=filters, strides=strides)[1].count_params()
     if encoder.count_params() != expected:
         _fail("the encoder's parameters", f"{expected:,}", f"{encoder.count_params():,}",
@@ -658,6 +668,7 @@ def check_denoiser_decoder(decoder, *, features: int = 6272) -> None:
     if outputs != (None, 28, 28, 1):
         _fail("the decoder's output shape", "(None, 28, 28, 1)", str(outputs),
               "Use padding='same' in every layer.")
+    _check_float32_output(decoder, "decoder", 'layers.Conv2D(1, 3, ..., dtype="float32")')
     expected = models.conv_denoiser()[2].count_params()
     if decoder.count_params() != expected:
         _fail("the decoder's parameters", f"{expected:,}", f"{decoder.count_params():,}",

@@ -12,11 +12,12 @@ without editing a notebook:
 ``LABKIT_DATA_DIR``
     a folder holding the original gzipped IDX files (``mnist/`` and ``fashion-mnist/``).
 ``LABKIT_PRECISION``
-    the arithmetic the convolutional models of Labs 3 and 4 compute in: ``auto`` (default), ``float32``,
-    ``mixed_bfloat16`` or ``mixed_float16``. ``auto`` picks ``mixed_bfloat16`` on a CPU with bfloat16
-    units (AVX512_BF16 or AMX, where those models measured 1.2–1.9× faster) and ``float32`` everywhere
-    else. Weights and every model's output layer stay in float32 whatever it says; Lab 2's denoiser is
-    always float32 (bfloat16 measured slower for it).
+    the arithmetic the convolutional models of Labs 2, 3 and 4 compute in: ``auto`` (default),
+    ``float32``, ``mixed_bfloat16`` or ``mixed_float16``. ``auto`` picks ``mixed_bfloat16`` on a CPU with
+    bfloat16 units (AVX512_BF16 or AMX, where the models of Labs 3 and 4 measured 1.1–2.1× faster) and
+    ``float32`` everywhere else; for Lab 2's denoiser only on a CPU with bfloat16 *matrix* units (AMX:
+    2.8× faster there, but 0.76× on vector units alone). Weights and every model's output layer stay in
+    float32 whatever it says.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ QUICK_EPOCHS = 5
 """Epochs that any training runs for in quick mode, whatever the lab asks for."""
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 _BF16_CPU_FLAGS = {"avx512_bf16", "amx_bf16"}
+_BF16_MATRIX_FLAGS = {"amx_bf16"}
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
@@ -58,22 +60,35 @@ class Settings:
         mode = (f"QUICK MODE (LABKIT_QUICK=1): shipped data sample, at most {QUICK_EPOCHS} epochs; "
                 "the numbers below are not the lab's results" if self.quick else "full mode")
         data = str(self.data_dir) if self.data_dir else "Keras cache or download, else the shipped sample"
-        return f"labkit: {mode} · seed {self.seed} · data: {data} · conv models in {self.compute_precision()}"
+        return f"labkit: {mode} · seed {self.seed} · data: {data} · conv models in {self.precisions()}"
 
-    def compute_precision(self) -> str:
-        """The Keras dtype policy the kit's convolutional models are built with (``auto`` resolved)."""
+    def precisions(self) -> str:
+        """What the convolutional models compute in, e.g. ``mixed_bfloat16 (Lab 2's denoiser: float32)``."""
+        precision, denoiser = self.compute_precision(), self.compute_precision(needs_matrix_units=True)
+        return precision if denoiser == precision else f"{precision} (Lab 2's denoiser: {denoiser})"
+
+    def compute_precision(self, *, needs_matrix_units: bool = False) -> str:
+        """The Keras dtype policy the kit's convolutional models are built with (``auto`` resolved).
+
+        ``needs_matrix_units``: under ``auto``, pick bfloat16 only where the CPU has bfloat16 *matrix*
+        units (AMX), for a model that measured slower in bfloat16 on vector units alone (Lab 2's denoiser).
+        """
         if self.precision != "auto":
             return self.precision
-        return "mixed_bfloat16" if cpu_has_bfloat16() else "float32"
+        return "mixed_bfloat16" if cpu_has_bfloat16(matrix_units=needs_matrix_units) else "float32"
 
 
-def cpu_has_bfloat16(cpuinfo_path: str | Path = "/proc/cpuinfo") -> bool:
-    """Whether this CPU has bfloat16 arithmetic units (Linux ``/proc/cpuinfo`` flags; ``False`` elsewhere)."""
+def cpu_has_bfloat16(cpuinfo_path: str | Path = "/proc/cpuinfo", *, matrix_units: bool = False) -> bool:
+    """Whether this CPU has bfloat16 arithmetic units, or with ``matrix_units`` bfloat16 matrix units (AMX).
+
+    Read from the Linux ``/proc/cpuinfo`` flags; ``False`` where there is no such file.
+    """
+    wanted = _BF16_MATRIX_FLAGS if matrix_units else _BF16_CPU_FLAGS
     try:
         with open(cpuinfo_path, encoding="utf-8") as cpuinfo:
             for line in cpuinfo:
                 if line.startswith("flags"):
-                    return bool(_BF16_CPU_FLAGS & set(line.split(":", 1)[1].split()))
+                    return bool(wanted & set(line.split(":", 1)[1].split()))
     except OSError:
         pass
     return False

@@ -435,8 +435,8 @@ def run(names: list[str] | None = None, *, quick: bool = False, out: Path = RESU
     env = environment()
     chosen = [EXPERIMENTS[n] for n in (names or EXPERIMENTS)]
     print(f"labkit reproduce: {len(chosen)} experiments on {env['device']} ({env['cpu']}), "
-          f"{'QUICK MODE' if ctx.quick else 'full scale'}, seed {ctx.seed}, convolutional models "
-          f"(not Lab 2's denoiser) in {settings.compute_precision()}")
+          f"{'QUICK MODE' if ctx.quick else 'full scale'}, seed {ctx.seed}, convolutional models in "
+          f"{settings.precisions()}")
     records: list[dict] = []
     for index, experiment in enumerate(chosen, start=1):
         print(f"\n[{index}/{len(chosen)}] {experiment.name}: {experiment.description}", flush=True)

@@ -310,6 +310,35 @@ def test_wrong_denoiser_decoder_is_explained(decoder, message):
         checks.check_denoiser_decoder(decoder)
 
 
+def test_a_bfloat16_output_is_explained_and_float32_output_layers_pass(capsys):
+    """Under the mixed bfloat16 policy, do an encoder and decoder whose last layers compute in bfloat16 fail
+    with a message naming dtype="float32", and pass once those layers are float32?"""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        encoder, decoder = _encoder(), _decoder()
+        image = keras.Input(shape=(28, 28, 1))
+        h = image
+        for units, stride in zip((32, 64, 128), (1, 2, 2)):
+            h = layers.Conv2D(units, 3, strides=stride, padding="same", activation="relu")(h)
+        fixed_encoder = keras.Model(image, layers.Flatten(dtype="float32")(h))
+        features = keras.Input(shape=(6272,))
+        h = layers.Reshape((7, 7, 128))(features)
+        for units in (64, 32):
+            h = layers.Conv2DTranspose(units, 3, strides=2, padding="same", activation="relu")(h)
+        fixed_decoder = keras.Model(features, layers.Conv2D(1, 3, padding="same", activation="sigmoid",
+                                                            dtype="float32")(h))
+    finally:
+        keras.config.set_dtype_policy(previous)
+    with pytest.raises(CheckFailed, match=r'output dtype: expected float32; found bfloat16.*Flatten\(dtype="float32"\)'):
+        checks.check_denoiser_encoder(encoder)
+    with pytest.raises(CheckFailed, match=r'output dtype: expected float32; found bfloat16.*dtype="float32"'):
+        checks.check_denoiser_decoder(decoder)
+    checks.check_denoiser_encoder(fixed_encoder)
+    checks.check_denoiser_decoder(fixed_decoder)
+    assert capsys.readouterr().out.count("✅") == 2
+
+
 CLEAN = np.random.default_rng(1).random((300, 28, 28, 1), dtype=np.float32)
 NOISY = np.clip(CLEAN + np.random.default_rng(2).normal(0, 0.5, CLEAN.shape), 0, 1).astype(np.float32)
 

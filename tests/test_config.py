@@ -43,16 +43,28 @@ def test_setup_seeds_and_says_what_it_found(monkeypatch, capsys):
     assert "QUICK MODE" in out and "seed 7" in out
 
 
-@pytest.mark.parametrize("has_bf16, expected", [(True, "mixed_bfloat16"), (False, "float32")])
-def test_auto_precision_follows_the_cpu(monkeypatch, has_bf16, expected):
-    """Does LABKIT_PRECISION=auto pick bfloat16 only on a CPU with bfloat16 units, and a named one always win?"""
-    monkeypatch.setattr(config, "cpu_has_bfloat16", lambda: has_bf16)
+@pytest.mark.parametrize("flags, models, denoiser", [
+    ("avx512f amx_tile amx_bf16", "mixed_bfloat16", "mixed_bfloat16"),  # bfloat16 matrix units (AMX)
+    ("avx512f avx512_bf16", "mixed_bfloat16", "float32"),  # bfloat16 vector units only
+    ("avx2 avx512f", "float32", "float32"),  # no bfloat16 units
+])
+def test_auto_precision_follows_the_cpu(monkeypatch, tmp_path, flags, models, denoiser):
+    """Does LABKIT_PRECISION=auto pick bfloat16 only on a CPU with bfloat16 units (for Lab 2's denoiser: only
+    with matrix units), does setup say so, and does a named precision always win?"""
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n")
+    real = config.cpu_has_bfloat16
+    monkeypatch.setattr(config, "cpu_has_bfloat16", lambda **kw: real(cpuinfo, **kw))
     monkeypatch.setenv("LABKIT_PRECISION", "auto")
-    assert settings().compute_precision() == expected
-    monkeypatch.setenv("LABKIT_PRECISION", "float32")
-    assert settings().compute_precision() == "float32"
-    monkeypatch.setenv("LABKIT_PRECISION", "Mixed_BFloat16")
-    assert settings().compute_precision() == "mixed_bfloat16"
+    assert settings().compute_precision() == models
+    assert settings().compute_precision(needs_matrix_units=True) == denoiser
+    said = settings().describe()
+    assert f"conv models in {models}" in said
+    assert ("Lab 2's denoiser" in said) is (denoiser != models)
+    for named in ("float32", "Mixed_BFloat16"):
+        monkeypatch.setenv("LABKIT_PRECISION", named)
+        assert settings().compute_precision() == named.lower()
+        assert settings().compute_precision(needs_matrix_units=True) == named.lower()
 
 
 def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
@@ -62,4 +74,6 @@ def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
                             ("fpu sse avx2 avx512f", False)):
         cpuinfo.write_text(f"processor\t: 0\nmodel name\t: test\nflags\t\t: {flags}\n")
         assert config.cpu_has_bfloat16(cpuinfo) is expected
+        assert config.cpu_has_bfloat16(cpuinfo, matrix_units=True) is ("amx_bf16" in flags)
     assert config.cpu_has_bfloat16(tmp_path / "absent") is False
+    assert config.cpu_has_bfloat16(tmp_path / "absent", matrix_units=True) is False

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from labkit import models
+from labkit import config, models
 from labkit.checks import count_dense_params
 
 
@@ -159,7 +159,8 @@ def test_cnn_classifier_is_conv32_pool_conv64_pool_dense128():
     assert np.allclose(out.sum(axis=1), 1, atol=1e-5)
 
 
-@pytest.mark.parametrize("builder", ["conv_bottleneck_autoencoder", "conv_autoencoder", "cnn_classifier"])
+@pytest.mark.parametrize("builder", ["conv_bottleneck_autoencoder", "conv_denoiser", "conv_autoencoder",
+                                     "cnn_classifier"])
 def test_conv_models_compute_in_bfloat16_but_keep_float32_weights_and_outputs(monkeypatch, builder):
     """With LABKIT_PRECISION=mixed_bfloat16, do hidden layers compute in bfloat16 while weights, codes and
     outputs stay float32, and is Keras's global policy left as it was for the student's own models?"""
@@ -184,8 +185,18 @@ def _all_layers(model):
         yield from _all_layers(layer) if isinstance(layer, keras.Model) else (layer,)
 
 
-def test_the_denoiser_stays_float32_where_bfloat16_measured_slower(monkeypatch):
-    """Is Lab 2's denoiser built in float32 even when the kit computes in mixed bfloat16?"""
-    monkeypatch.setenv("LABKIT_PRECISION", "mixed_bfloat16")
+@pytest.mark.parametrize("flags, expected", [("avx512f avx512_bf16 amx_tile amx_bf16", {"bfloat16", "float32"}),
+                                             ("avx512f avx512_bf16", {"float32"})])
+def test_the_denoiser_computes_in_bfloat16_only_on_matrix_units(monkeypatch, tmp_path, flags, expected):
+    """Under LABKIT_PRECISION=auto, is Lab 2's denoiser bfloat16 on an AMX CPU but float32 on one with bfloat16
+    vector units only (where it measured slower), while Lab 3's model is bfloat16 on both?"""
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"flags\t\t: {flags}\n")
+    real = config.cpu_has_bfloat16
+    monkeypatch.setattr(config, "cpu_has_bfloat16", lambda **kw: real(cpuinfo, **kw))
+    monkeypatch.setenv("LABKIT_PRECISION", "auto")
     autoencoder, _, _ = models.conv_denoiser()
-    assert {layer.compute_dtype for layer in _all_layers(autoencoder) if layer.weights} == {"float32"}
+    assert {layer.compute_dtype for layer in _all_layers(autoencoder) if layer.weights} == expected
+    assert autoencoder.output.dtype == "float32"
+    lab3, _, _ = models.conv_bottleneck_autoencoder()
+    assert "bfloat16" in {layer.compute_dtype for layer in _all_layers(lab3) if layer.weights}

@@ -115,7 +115,8 @@ def test_the_record_says_how_each_model_computed(monkeypatch):
     monkeypatch.setenv("LABKIT_PRECISION", "mixed_bfloat16")
     lab4, _, _ = models.conv_autoencoder()
     lab4.compile(optimizer="adam", loss="binary_crossentropy")
-    lab2, _, _ = models.conv_denoiser()  # float32 whatever the setting
+    monkeypatch.setenv("LABKIT_PRECISION", "float32")
+    lab2, _, _ = models.conv_denoiser()
     lab2.compile(optimizer="adam", loss="binary_crossentropy", jit_compile=True)
     assert reproduce.trained_with(lab4) == {"precision": "mixed_bfloat16", "xla": False}
     assert reproduce.trained_with(lab2) == {"precision": "float32", "xla": True}
