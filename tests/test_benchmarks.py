@@ -18,4 +18,6 @@ def test_speed_benchmark_times_one_lab_model_against_plain_fit():
     half = 0.005  # the times and the ratio are printed to 2 decimals
     assert labs > half and plain > half, rows[0]
     assert (plain - half) / (labs + half) - half <= ratio <= (plain + half) / (labs - half) + half, rows[0]
+    fastest = float(re.search(r"\(fastest epochs ([\d.]+)x\)", rows[0]).group(1))
+    assert fastest > 0, rows[0]
     assert "5000 images" in rows[0] and "median of 2 epochs" in rows[0]
