@@ -45,3 +45,17 @@ def full_data_dir() -> Path:
             pytest.fail("LABKIT_REQUIRE_FULL_DATA=1 but no full datasets found (set LABKIT_DATA_DIR)")
         pytest.skip("full MNIST/Fashion-MNIST not available: set LABKIT_DATA_DIR to run this test")
     return FULL_DATA_DIR
+
+
+@pytest.fixture
+def cpu_flags(monkeypatch, tmp_path):
+    """``cpu_flags("avx512f amx_bf16")``: the kit reads these as this CPU's flags (a fake /proc/cpuinfo)."""
+    from labkit import config
+
+    real = config.cpu_has_bfloat16
+
+    def pretend(flags: str) -> None:
+        cpuinfo = tmp_path / "cpuinfo"
+        cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n")
+        monkeypatch.setattr(config, "cpu_has_bfloat16", lambda **kw: real(cpuinfo, **kw))
+    return pretend

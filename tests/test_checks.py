@@ -272,12 +272,12 @@ def test_lab_denoiser_passes_every_lab2_model_check(capsys):
     assert capsys.readouterr().out.count("✅") == 3
 
 
-def _encoder(strides=(1, 2, 2), padding="same", flatten=True):
+def _encoder(strides=(1, 2, 2), padding="same", flatten=True, last_dtype=None):
     image = keras.Input(shape=(28, 28, 1))
     h = image
     for units, stride in zip((32, 64, 128), strides):
         h = layers.Conv2D(units, 3, strides=stride, padding=padding, activation="relu")(h)
-    return keras.Model(image, layers.Flatten()(h) if flatten else h)
+    return keras.Model(image, layers.Flatten(dtype=last_dtype)(h) if flatten else h)
 
 
 @pytest.mark.parametrize("encoder, message", [
@@ -292,12 +292,13 @@ def test_wrong_denoiser_encoder_is_explained(encoder, message):
         checks.check_denoiser_encoder(encoder)
 
 
-def _decoder(output_activation="sigmoid", first=64):
+def _decoder(output_activation="sigmoid", first=64, last_dtype=None):
     features = keras.Input(shape=(6272,))
     h = layers.Reshape((7, 7, 128))(features)
     h = layers.Conv2DTranspose(first, 3, strides=2, padding="same", activation="relu")(h)
     h = layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu")(h)
-    return keras.Model(features, layers.Conv2D(1, 3, padding="same", activation=output_activation)(h))
+    return keras.Model(features, layers.Conv2D(1, 3, padding="same", activation=output_activation,
+                                               dtype=last_dtype)(h))
 
 
 @pytest.mark.parametrize("decoder, message", [
@@ -317,17 +318,7 @@ def test_a_bfloat16_output_is_explained_and_float32_output_layers_pass(capsys):
     keras.config.set_dtype_policy("mixed_bfloat16")
     try:
         encoder, decoder = _encoder(), _decoder()
-        image = keras.Input(shape=(28, 28, 1))
-        h = image
-        for units, stride in zip((32, 64, 128), (1, 2, 2)):
-            h = layers.Conv2D(units, 3, strides=stride, padding="same", activation="relu")(h)
-        fixed_encoder = keras.Model(image, layers.Flatten(dtype="float32")(h))
-        features = keras.Input(shape=(6272,))
-        h = layers.Reshape((7, 7, 128))(features)
-        for units in (64, 32):
-            h = layers.Conv2DTranspose(units, 3, strides=2, padding="same", activation="relu")(h)
-        fixed_decoder = keras.Model(features, layers.Conv2D(1, 3, padding="same", activation="sigmoid",
-                                                            dtype="float32")(h))
+        fixed_encoder, fixed_decoder = _encoder(last_dtype="float32"), _decoder(last_dtype="float32")
     finally:
         keras.config.set_dtype_policy(previous)
     with pytest.raises(CheckFailed, match=r'output dtype: expected float32; found bfloat16.*Flatten\(dtype="float32"\)'):

@@ -48,13 +48,10 @@ def test_setup_seeds_and_says_what_it_found(monkeypatch, capsys):
     ("avx512f avx512_bf16", "mixed_bfloat16", "float32"),  # bfloat16 vector units only
     ("avx2 avx512f", "float32", "float32"),  # no bfloat16 units
 ])
-def test_auto_precision_follows_the_cpu(monkeypatch, tmp_path, flags, models, denoiser):
+def test_auto_precision_follows_the_cpu(monkeypatch, cpu_flags, flags, models, denoiser):
     """Does LABKIT_PRECISION=auto pick bfloat16 only on a CPU with bfloat16 units (for Lab 2's denoiser: only
     with matrix units), does setup say so, and does a named precision always win?"""
-    cpuinfo = tmp_path / "cpuinfo"
-    cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n")
-    real = config.cpu_has_bfloat16
-    monkeypatch.setattr(config, "cpu_has_bfloat16", lambda **kw: real(cpuinfo, **kw))
+    cpu_flags(flags)
     monkeypatch.setenv("LABKIT_PRECISION", "auto")
     assert settings().compute_precision() == models
     assert settings().compute_precision(needs_matrix_units=True) == denoiser

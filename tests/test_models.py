@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from labkit import config, models
+from labkit import models
 from labkit.checks import count_dense_params
 
 
@@ -187,13 +187,10 @@ def _all_layers(model):
 
 @pytest.mark.parametrize("flags, expected", [("avx512f avx512_bf16 amx_tile amx_bf16", {"bfloat16", "float32"}),
                                              ("avx512f avx512_bf16", {"float32"})])
-def test_the_denoiser_computes_in_bfloat16_only_on_matrix_units(monkeypatch, tmp_path, flags, expected):
+def test_the_denoiser_computes_in_bfloat16_only_on_matrix_units(monkeypatch, cpu_flags, flags, expected):
     """Under LABKIT_PRECISION=auto, is Lab 2's denoiser bfloat16 on an AMX CPU but float32 on one with bfloat16
     vector units only (where it measured slower), while Lab 3's model is bfloat16 on both?"""
-    cpuinfo = tmp_path / "cpuinfo"
-    cpuinfo.write_text(f"flags\t\t: {flags}\n")
-    real = config.cpu_has_bfloat16
-    monkeypatch.setattr(config, "cpu_has_bfloat16", lambda **kw: real(cpuinfo, **kw))
+    cpu_flags(flags)
     monkeypatch.setenv("LABKIT_PRECISION", "auto")
     autoencoder, _, _ = models.conv_denoiser()
     assert {layer.compute_dtype for layer in _all_layers(autoencoder) if layer.weights} == expected
