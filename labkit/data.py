@@ -334,7 +334,7 @@ def preprocess(images: np.ndarray, *, flatten: bool = True) -> np.ndarray:
 
 def pipeline(inputs: np.ndarray, targets: np.ndarray | None = None, *, batch_size: int = 256,
              shuffle: bool = True, repeat: bool = False, seed: int | None = None):
-    """A ``tf.data`` pipeline of (input, target) batches: cache, shuffle, batch, repeat, prefetch.
+    """A ``tf.data`` pipeline of (input, target) batches: cache, shuffle, batch, repeat, prefetch, :func:`steady`.
 
     ``targets`` default to the inputs, which is what an autoencoder learns to reproduce. With
     ``repeat=True`` the data never ends: pass ``steps_per_epoch`` to ``fit``. Defined in Lab 1.
@@ -353,4 +353,22 @@ def pipeline(inputs: np.ndarray, targets: np.ndarray | None = None, *, batch_siz
     data = data.batch(batch_size)
     if repeat:
         data = data.repeat()
-    return data.prefetch(tf.data.AUTOTUNE)
+    return steady(data.prefetch(tf.data.AUTOTUNE))
+
+
+def steady(dataset):
+    """``dataset`` with tf.data's autotuning model turned off, so that no epoch starts late.
+
+    With it on (TensorFlow's default), a background thread re-tunes the pipeline at intervals that double
+    from 10 ms up to a minute, and the start of an epoch sometimes waited for it with the CPU idle: on a
+    2-core cloud VM, Lab 3's model ran 30 s epochs, and 2 epochs in 6 began 10-11 s late (timed per batch,
+    the wait lay between the start of the epoch and its first batch); with the model off, no epoch was
+    late, and every loss was the same to the last digit. A pipeline of cache, shuffle, batch
+    and prefetch has no parallel work for the model to tune, so turning it off changes no batch.
+    :func:`labkit.train.fit` applies this to every pipeline it trains or validates on.
+    """
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.with_options(options)

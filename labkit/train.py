@@ -6,6 +6,7 @@ import time
 
 import keras
 
+from labkit import data
 from labkit.config import settings
 
 
@@ -26,6 +27,8 @@ class EpochTimer(keras.callbacks.Callback):
 def fit(model: keras.Model, x, y=None, *, epochs: int, verbose: int = 2, callbacks=(), **kwargs):
     """``model.fit`` with the lab's epochs (fewer in quick mode), returning the Keras ``History``.
 
+    tf.data pipelines, the students' own included, train and validate :func:`labkit.data.steady`: without
+    tf.data's autotuning model, whose thread made some epochs start 10-40 s late on a cloud VM.
     The history gains ``epoch_seconds`` (one wall time per epoch) and ``seconds`` (their sum).
     ``verbose=2`` prints one line per epoch, which reads well in a notebook's saved output.
     """
@@ -35,6 +38,9 @@ def fit(model: keras.Model, x, y=None, *, epochs: int, verbose: int = 2, callbac
     timer = EpochTimer()
     if _is_dataset(x):
         kwargs.setdefault("shuffle", False)  # a tf.data pipeline shuffles itself
+        x = data.steady(x)
+    if _is_dataset(kwargs.get("validation_data")):
+        kwargs["validation_data"] = data.steady(kwargs["validation_data"])
     history = model.fit(x, y, epochs=run_epochs, verbose=verbose, callbacks=[*callbacks, timer], **kwargs)
     history.epoch_seconds = timer.seconds
     history.seconds = sum(timer.seconds)
