@@ -8,7 +8,8 @@
 
 It prints:
 1. for each lab model, the epoch time of training the way the labs do it (``labkit.models`` in the kit's
-   compute precision, ``labkit.data.pipeline`` and ``labkit.train.fit``) against the same model in plain
+   compute precision, ``labkit.data.pipeline`` and ``labkit.train.fit``, whose pipelines run without
+   tf.data's autotuning model: see ``labkit.data.steady``) against the same model in plain
    float32 Keras trained with ``model.fit`` on NumPy arrays, interleaved epoch by epoch after a warm-up, as
    medians and their ratio (above 1: the labs' path is faster), with the ratio of each path's fastest epoch
    (the arithmetic alone, where a shared or virtual machine stalls some epochs) and the loss each reached;
