@@ -334,7 +334,9 @@ def preprocess(images: np.ndarray, *, flatten: bool = True) -> np.ndarray:
 
 def pipeline(inputs: np.ndarray, targets: np.ndarray | None = None, *, batch_size: int = 256,
              shuffle: bool = True, repeat: bool = False, seed: int | None = None):
-    """A ``tf.data`` pipeline of (input, target) batches: cache, shuffle, batch, repeat, prefetch, :func:`steady`.
+    """A ``tf.data`` pipeline of (input, target) batches: cache, shuffle, batch, repeat, prefetch.
+
+    It comes :func:`steady`, without tf.data's autotuning model.
 
     ``targets`` default to the inputs, which is what an autoencoder learns to reproduce. With
     ``repeat=True`` the data never ends: pass ``steps_per_epoch`` to ``fit``. Defined in Lab 1.
