@@ -16,8 +16,8 @@ without editing a notebook:
     ``float32``, ``mixed_bfloat16`` or ``mixed_float16``. ``auto`` picks ``mixed_bfloat16`` on a CPU with
     bfloat16 units (AVX512_BF16 or AMX, where the models of Labs 3 and 4 computed 1.1–1.9× as fast,
     fastest epoch against fastest epoch) and ``float32`` everywhere else; for Lab 2's denoiser only on a
-    CPU with bfloat16 *matrix* units (AMX: 1.5× as fast there, but 0.76× on vector units alone). Weights and every model's output layer stay in
-    float32 whatever it says.
+    CPU with bfloat16 *matrix* units (AMX: 1.5× as fast there, but 0.76× on vector units alone). Weights
+    and every model's output layer stay in float32 whatever it says.
 """
 
 from __future__ import annotations
