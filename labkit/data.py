@@ -336,7 +336,7 @@ def pipeline(inputs: np.ndarray, targets: np.ndarray | None = None, *, batch_siz
              shuffle: bool = True, repeat: bool = False, seed: int | None = None):
     """A ``tf.data`` pipeline of (input, target) batches: cache, shuffle, batch, repeat, prefetch.
 
-    It comes :func:`steady`, without tf.data's autotuning model.
+    It is :func:`steady`: tf.data's autotuning model is off.
 
     ``targets`` default to the inputs, which is what an autoencoder learns to reproduce. With
     ``repeat=True`` the data never ends: pass ``steps_per_epoch`` to ``fit``. Defined in Lab 1.
