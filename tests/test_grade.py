@@ -1,9 +1,9 @@
 """Tests of the autograder (labkit.grading): the sandbox, the untrusted inputs, and the adversarial corpus.
 
 The unit tests are fast and need no TensorFlow. The END-TO-END tests at the bottom grade the whole corpus
-in tests/files/submissions/ (made by tests/files/make_submissions.py) through `labkit grade` with 2
-workers: about 20 runs of Lab 1 that each import TensorFlow, 2-4 minutes on 2 cores, run once for all
-of them (a module fixture).
+in tests/files/submissions/ (made by tests/files/make_submissions.py), copied into a course folder under the
+home folder with the gradebook beside it, through `labkit grade` with 2 workers: about 20 runs of Lab 1 that
+each import TensorFlow, 1-2 minutes on 2 cores, run once for all of them (a module fixture).
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -95,7 +97,8 @@ def test_hidden_folders_look_empty_and_the_system_is_read_only(tmp_path):
     secret = tmp_path / "submissions"
     secret.mkdir()
     (secret / "alice.ipynb").write_text("{}")
-    code = (f"import os\nprint('listing', os.listdir({str(secret)!r}))\nopen('mine.txt', 'w').write('ok')\n"
+    code = (f"import os\np = {str(secret)!r}\nprint('listing', os.listdir(p) if os.path.exists(p) else [])\n"
+            "open('mine.txt', 'w').write('ok')\n"
             "try:\n    open('/etc/passwd', 'a')\n    print('system writable')\n"
             "except OSError:\n    print('system read-only')")
     result = run_python(code, tmp_path, sandbox.Limits(deadline_s=30), hide=[secret])
@@ -244,7 +247,7 @@ def test_broken_files_are_refused_with_their_status(name, status):
 def test_a_folder_without_a_notebook_is_unreadable():
     """Does a student folder holding no notebook give status unreadable, naming the lab's notebook?"""
     with pytest.raises(submission.SubmissionError, match="lab1_dense_autoencoder.ipynb") as raised:
-        submission.notebook_path(CORPUS / "missing_notebook", lab1.NOTEBOOK)
+        submission.load(CORPUS / "missing_notebook", lab1.NOTEBOOK)
     assert raised.value.status == "unreadable"
 
 
@@ -282,7 +285,9 @@ def test_gradebook_is_written_atomically_and_names_are_not_formulas(tmp_path):
     gradebook.write_csv(path, [outcome], {"Q1": 2})
     assert path.read_text().splitlines() == ["student,score,max,Q1,status,seconds", "'=cmd,2,2,2,ok,0.0"]
     assert [p.name for p in tmp_path.iterdir()] == ["gradebook.csv"]
-    assert gradebook.feedback_name("../../etc/passwd") == "_.._etc_passwd.md"
+    assert gradebook.feedback_name("alice") == "alice.md"
+    assert gradebook.feedback_name("../../etc/passwd").startswith("_.._etc_passwd-")
+    assert "/" not in gradebook.feedback_name("../../etc/passwd")
 
 
 # --- END-TO-END: the adversarial corpus through `labkit grade` (slow: 2-4 minutes) ---------------------
@@ -320,22 +325,32 @@ DEADLINE_S = 60
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """The corpus graded once by `labkit grade` (2 workers, short limits): exit code, rows, folder, seconds."""
-    out = tmp_path_factory.mktemp("grading")
-    started = time.monotonic()
-    process = subprocess.run(
-        [sys.executable, "-m", "labkit.cli", "grade", str(CORPUS), "--lab", "1", "--out", str(out / "gradebook.csv"),
-         "--workers", "2", "--deadline", str(DEADLINE_S), "--cell-timeout", "10", "--memory-mb", "1500",
-         "--seed", "7"], cwd=ROOT, capture_output=True, text=True, timeout=900)
-    with open(out / "gradebook.csv", newline="") as file:
-        rows = list(csv.DictReader(file))
-    return process, rows, out, time.monotonic() - started
+def graded():
+    """The corpus graded once by `labkit grade` (2 workers, short limits) in a course folder under the home
+    folder, the gradebook beside the submissions, as an instructor lays it out: exit code, rows, the
+    gradebook's folder, seconds."""
+    home = Path(tempfile.mkdtemp(prefix="labkit-test-", dir=Path.home()))
+    try:
+        out = home / "course" / "lab1"
+        shutil.copytree(CORPUS, out / "submissions", symlinks=True)
+        started = time.monotonic()
+        process = subprocess.run(
+            [sys.executable, "-m", "labkit.cli", "grade", str(out / "submissions"), "--lab", "1",
+             "--out", str(out / "gradebook.csv"), "--workers", "2", "--deadline", str(DEADLINE_S),
+             "--cell-timeout", "10", "--memory-mb", "1500", "--seed", "7"],
+            cwd=ROOT, capture_output=True, text=True, timeout=900)
+        with open(out / "gradebook.csv", newline="") as file:
+            rows = list(csv.DictReader(file))
+        yield process, rows, out, time.monotonic() - started
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def test_corpus_has_every_case():
     """Does the corpus on disk hold exactly the cases this test expects (and at least 20)?"""
-    names = {submission.student_name(p) for p in submission.find(CORPUS)}
+    found, ignored = submission.find(CORPUS)
+    names = {entry.student for entry in found}
+    assert ignored == [] and all(entry.status is None for entry in found)
     assert names == set(EXPECTED) and len(names) >= 20
 
 
@@ -376,5 +391,5 @@ def test_corpus_each_run_ends_within_its_deadline_plus_10_s(graded):
 def test_corpus_fake_gradebooks_never_reach_the_real_one(graded):
     """Do fake gradebook or score files written by a submission leave the grader's gradebook alone?"""
     _, rows, out, _ = graded
-    assert {p.name for p in out.iterdir()} == {"gradebook.csv", "gradebook_feedback"}
+    assert {p.name for p in out.iterdir()} == {"gradebook.csv", "gradebook_feedback", "submissions"}
     assert [r["score"] for r in rows if r["student"] == "fake_score_files"] == ["1"]

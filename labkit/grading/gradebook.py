@@ -7,6 +7,7 @@ to a temporary file in the same folder, then renamed over the old one.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
 import re
@@ -15,13 +16,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-STATUSES = ("ok", "error", "timeout", "crashed", "out_of_memory", "unreadable", "invalid", "missing_answer")
+STATUSES = ("ok", "error", "timeout", "crashed", "out_of_memory", "unreadable", "invalid", "missing_answer",
+            "skipped")
 """ok: ran to the end without an error in an answer cell; error: an answer cell raised; timeout: a cell
 or the whole run took too long; crashed: the kernel died (os._exit, a signal); out_of_memory: the run
 hit the memory cap; unreadable: not a readable UTF-8 JSON file, or no notebook; invalid: not a valid
-nbformat 4 notebook (or several); missing_answer: an exercise cell deleted or left as the placeholder."""
+nbformat 4 notebook (or several), or a symbolic link; missing_answer: an exercise cell deleted or left as the
+placeholder; skipped: a hidden file or folder (its name starts with a dot), listed but not graded."""
 
-UNGRADED = frozenset({"unreadable", "invalid", "timeout", "crashed", "out_of_memory"})
+UNGRADED = frozenset({"unreadable", "invalid", "timeout", "crashed", "out_of_memory", "skipped"})
 """Statuses of a submission that could not be graded to its end; any of them makes the exit code 1."""
 
 
@@ -55,9 +58,14 @@ def _cell(text: str) -> str:
 
 
 def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder, then rename it into place.
+
+    The temporary name is short whatever ``path``'s name is, so that a name near the file system's limit
+    still fits.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".labkit-", suffix=".part")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
             file.write(text)
@@ -91,9 +99,10 @@ _EXPLAIN = {
     "out_of_memory": "the notebook used more memory than allowed; exercises exported before that keep their "
                      "points.",
     "unreadable": "the file could not be read as a notebook.",
-    "invalid": "the file is not a valid Jupyter notebook.",
+    "invalid": "the file is not a valid Jupyter notebook, or it is a symbolic link (see below).",
     "missing_answer": "at least one exercise was not answered (its cell is missing or still says "
                       "`raise NotImplementedError()`).",
+    "skipped": "the submission is hidden (its name starts with a dot), so it was not graded (see below).",
 }
 
 
@@ -116,9 +125,20 @@ def feedback_text(outcome: Outcome, *, lab: int, questions: dict[str, float]) ->
     return "\n".join(lines) + "\n"
 
 
+MAX_FEEDBACK_STEM = 100
+"""Characters of a student's id kept in a feedback file's name (file systems allow 255 bytes in all)."""
+
+
 def feedback_name(student: str) -> str:
-    """The feedback file's name for a student (only letters, digits, '.', '_' and '-')."""
-    return (re.sub(r"[^A-Za-z0-9._-]", "_", student).lstrip(".") or "_") + ".md"
+    """The feedback file's name for a student: only letters, digits, '.', '_' and '-', at most about 120
+    bytes, and different for different students. An id that had to be changed or shortened to fit gets a
+    short hash of the whole id, so that ``José`` and ``Josè`` (or ``.carol`` and ``carol``) never share a file.
+    """
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", student).lstrip(".") or "_"
+    if safe != student or len(safe) > MAX_FEEDBACK_STEM:
+        digest = hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+        safe = f"{safe[:MAX_FEEDBACK_STEM]}-{digest}"
+    return safe + ".md"
 
 
 def summary(outcomes: list[Outcome], *, seconds: float, workers: int) -> str:

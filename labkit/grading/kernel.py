@@ -5,8 +5,9 @@ Run by the grader as ``python -I -m labkit.grading.kernel cells.json progress.js
 notebook (magics, the value of a last expression, ``display``), and a failing cell does not stop the
 run. When a cell's time is up, :class:`CellTimeout` is raised inside it; if the cell ignores that,
 the grader kills the whole run.
-Each cell's start and end go to the progress file. Nothing here decides a mark: the grader reads only
-the plain data the export cells wrote, and treats this file's reports as hints for the feedback.
+A ``ready`` record, then each cell's start and end, go to the progress file. Nothing here decides a
+mark: the grader reads only the plain data the export cells wrote, and treats this file's reports as
+hints for the feedback.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ def main(argv: list[str]) -> int:
 
     def report(**event) -> None:
         os.write(progress, (json.dumps(event) + "\n").encode())
+
+    report(event="ready", t=time.time())  # before any cell: tells the grader that the sandbox started
 
     from IPython.core.interactiveshell import InteractiveShell
     from traitlets.config import Config

@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 import zlib
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import CancelledError, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +30,8 @@ from labkit.grading.exchange import Exported, Mismatch, safe_folder
 from labkit.grading.gradebook import Outcome
 
 KERNEL = "labkit.grading.kernel"
+EXPOSE = [*sandbox.python_paths(), *sandbox.kit_paths()]
+"""What a grading kernel sees even where it lies in a hidden folder: Python and the kit."""
 
 
 class GradingError(Exception):
@@ -89,7 +91,7 @@ def grade_one(path: Path, lab: Lab, *, limits: sandbox.Limits, hide: list[Path] 
     zero = dict.fromkeys(lab.questions, 0.0)
     outcome = Outcome(student, "ok", dict(zero), lab.template.max_score)
     try:
-        notebook = submission.read(submission.notebook_path(path, lab.template.notebook))
+        notebook = submission.load(path, lab.template.notebook)
     except submission.SubmissionError as error:
         outcome.status, outcome.notes = error.status, [str(error)]
         outcome.seconds = time.monotonic() - started
@@ -112,8 +114,10 @@ def grade_one(path: Path, lab: Lab, *, limits: sandbox.Limits, hide: list[Path] 
         progress = workdir / "progress.jsonl"
         result = sandbox.run([sys.executable, "-I", "-m", KERNEL, "cells.json", str(progress)], workdir=workdir,
                              env=_environment(workdir, threads), limits=limits, progress=progress,
-                             timeouts=timeouts, hide=list(hide),
-                             expose=[*sandbox.python_paths(), Path(__file__).resolve().parents[2]])
+                             timeouts=timeouts, hide=list(hide), expose=EXPOSE)
+        if not result.started and result.killed_for is None:
+            raise sandbox.SandboxError(f"the grading kernel did not start for {student} (exit code "
+                                       f"{result.returncode}): {result.output.strip()[-600:] or 'no output'}")
         for gid in lab.questions:
             outcome.points[gid], outcome.feedback[gid] = _score(lab, workdir, gid, inputs, gid in missing)
         outcome.status = _status(result, cells, missing)
@@ -215,53 +219,103 @@ class _Progress:
             self.stream.flush()
 
 
+class _Recorder:
+    """Writes the gradebook (all rows so far) and one submission's feedback, as each outcome arrives."""
+
+    def __init__(self, out: Path, feedback: Path, lab: Lab):
+        self.out, self.feedback, self.lab = out, feedback, lab
+        self.outcomes: list[Outcome] = []
+
+    def __call__(self, outcome: Outcome) -> None:
+        try:
+            name = gradebook.feedback_name(outcome.student)
+            gradebook.write_atomically(self.feedback / name, gradebook.feedback_text(
+                outcome, lab=self.lab.number, questions=self.lab.questions))
+            if outcome.log:
+                gradebook.write_atomically(self.feedback / "logs" / f"{name[:-3]}.log", outcome.log)
+        except Exception as error:  # this submission's problem: its row says so, and the run goes on
+            outcome.status = "crashed"
+            outcome.notes.append(f"the grader could not write this submission's feedback ({type(error).__name__}: "
+                                 f"{error}); its points stand, but grade it again")
+        self.outcomes.append(outcome)
+        try:
+            gradebook.write_csv(self.out, self.outcomes, self.lab.questions)
+        except OSError as error:
+            raise GradingError(f"the gradebook {self.out} cannot be written ({error.strerror or error}); "
+                               "choose another --out") from None
+
+
 def grade_folder(folder: Path, *, lab: int, out: Path, feedback: Path | None = None, workers: int = 2,
                  limits: sandbox.Limits | None = None, solutions: Path = Path("solutions"),
                  seed: int | None = None, stream=sys.stderr) -> list[Outcome]:
-    """Grade every submission in ``folder``; the gradebook is rewritten after each one."""
+    """Grade every submission in ``folder``; the gradebook is rewritten after each one.
+
+    Every entry that looks like a submission gets exactly one row: links (``invalid``) and hidden entries
+    (``skipped``) without being run. Raises :class:`GradingError` when grading cannot start, or must stop
+    because the sandbox itself fails (the rows written until then stay).
+    """
     folder, limits = Path(folder), limits or sandbox.Limits()
     if workers < 1 or limits.deadline_s <= 0 or limits.cell_timeout_s <= 0 or limits.memory_mb <= 0:
         raise GradingError("--workers, --deadline, --cell-timeout and --memory-mb must be positive")
     if not folder.is_dir():
         raise GradingError(f"{folder} is not a folder of submissions")
-    paths = submission.find(folder)
-    if not paths:
-        raise GradingError(f"{folder} holds no submissions (STUDENT.ipynb files or STUDENT/ folders)")
-    students = [submission.student_name(p) for p in paths]
+    out = Path(out).resolve()
+    feedback = Path(feedback).resolve() if feedback else out.parent / f"{out.stem}_feedback"
+    found, ignored = submission.find(folder, exclude=(out, feedback))
+    if not found:
+        raise GradingError(f"{folder} holds no submissions (STUDENT.ipynb files or STUDENT/ folders)"
+                           + (f"; it holds only {', '.join(ignored[:5])}" if ignored else ""))
+    students = [entry.student for entry in found]
     duplicated = sorted({s for s in students if students.count(s) > 1})
     if duplicated:
         raise GradingError(f"two submissions for {', '.join(duplicated)} (a notebook and a folder?): keep one")
     graded = load_lab(lab, solutions)
-    out = Path(out).resolve()
-    feedback = Path(feedback).resolve() if feedback else out.parent / f"{out.stem}_feedback"
     if sandbox.isolation() != "bubblewrap":
         print(f"warning: {sandbox.FALLBACK_WARNING}", file=stream)
     hide = [folder.resolve(), out.parent, feedback, Path(solutions).resolve()]
+    try:
+        sandbox.preflight(hide=hide, expose=EXPOSE)
+    except sandbox.SandboxError as error:
+        raise GradingError(f"{error}. Nothing was graded: no gradebook was written. Check the folders given "
+                           f"({folder}, {out.parent}) and that bubblewrap works here (`bwrap --ro-bind / / true`)."
+                           ) from None
     threads = max(1, (os.cpu_count() or 1) // workers)
-    outcomes: list[Outcome] = []
-    progress = _Progress(len(paths), stream)
+    record = _Recorder(out, feedback, graded)
+    progress = _Progress(len(found), stream)
     started = time.monotonic()
+    for entry in (e for e in found if e.status):
+        record(Outcome(entry.student, entry.status, dict.fromkeys(graded.questions, 0.0), graded.template.max_score,
+                       notes=[entry.note]))
+        progress.update(record.outcomes[-1])
+    stopped: sandbox.SandboxError | None = None
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        jobs = {pool.submit(grade_one, path, graded, limits=limits, hide=hide, seed=seed, threads=threads): path
-                for path in paths}
+        jobs = {pool.submit(grade_one, entry.path, graded, limits=limits, hide=hide, seed=seed, threads=threads):
+                entry for entry in found if not entry.status}
         for job in as_completed(jobs):
             try:
                 outcome = job.result()
+            except sandbox.SandboxError as error:  # the grader's problem: stop, and blame no student
+                if stopped is None:
+                    stopped = error
+                    for other in jobs:
+                        other.cancel()
+                continue
+            except CancelledError:
+                continue
             except Exception as error:  # a grader bug must still leave a row for the student
-                outcome = Outcome(submission.student_name(jobs[job]), "crashed",
-                                  dict.fromkeys(graded.questions, 0.0), graded.template.max_score,
+                outcome = Outcome(jobs[job].student, "crashed", dict.fromkeys(graded.questions, 0.0),
+                                  graded.template.max_score,
                                   notes=[f"the grader failed: {type(error).__name__}: {error}"])
-            outcomes.append(outcome)
-            gradebook.write_csv(out, outcomes, graded.questions)
-            name = gradebook.feedback_name(outcome.student)
-            gradebook.write_atomically(feedback / name, gradebook.feedback_text(outcome, lab=lab,
-                                                                                questions=graded.questions))
-            if outcome.log:
-                gradebook.write_atomically(feedback / "logs" / f"{name[:-3]}.log", outcome.log)
+            record(outcome)
             progress.update(outcome)
-    print(gradebook.summary(outcomes, seconds=time.monotonic() - started, workers=workers), file=stream)
+    if stopped is not None:
+        raise GradingError(f"grading stopped: {stopped}. {len(record.outcomes)} of {len(found)} submissions were "
+                           f"graded and are in {out}; the others have no row. Fix the cause and grade again.")
+    print(gradebook.summary(record.outcomes, seconds=time.monotonic() - started, workers=workers), file=stream)
+    if ignored:
+        print(f"not submissions, not graded: {', '.join(ignored)}", file=stream)
     print(f"gradebook: {out} · feedback: {feedback}/ · isolation: {sandbox.isolation()}", file=stream)
-    return outcomes
+    return record.outcomes
 
 
 def main(folder: Path, *, lab: int, out: Path, feedback: Path | None = None, workers: int = 2,

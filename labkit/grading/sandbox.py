@@ -4,7 +4,8 @@ With bubblewrap (``bwrap``, Linux) the command runs as an unprivileged user with
 sees a read-only system, a private ``/tmp``, no network
 (only an empty loopback), its own PID namespace (so killing it kills every process it started, even
 one that called ``setsid``) and one writable folder; the submissions, the grader's output, the
-solutions and the grader's home folder are hidden. Without bubblewrap the fallback is weaker: a new
+solutions and the grader's home folder are hidden (:func:`layout`), and the grader checks that this view
+can be set up before it grades anything (:func:`preflight`). Without bubblewrap the fallback is weaker: a new
 session killed as a process group, resource limits, and ``unshare -n`` for the network where allowed;
 :func:`isolation` says which one is in use and the grader warns about the fallback.
 
@@ -25,6 +26,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +73,11 @@ class RunResult:
     isolation: str
     events: list[dict] = field(default_factory=list)
 
+    @property
+    def started(self) -> bool:
+        """Whether the kernel reported ``ready``: the sandbox and the kernel started, before any cell ran."""
+        return any(event.get("event") == "ready" for event in self.events)
+
 
 @functools.lru_cache(maxsize=1)
 def isolation() -> str:
@@ -106,34 +113,80 @@ def python_paths() -> list[Path]:
                    executable.parent.parent})
 
 
+def kit_paths() -> list[Path]:
+    """What a grading kernel needs to see besides Python: the ``labkit`` package (with its data sample)."""
+    return [Path(__file__).resolve().parents[1]]
+
+
+def layout(workdir: Path, hide: list[Path], expose: list[Path]) -> list[tuple[str, Path]]:
+    """The mounts that give the sandbox its view of the file system, as ``(kind, folder)`` in mount order.
+
+    ``kind`` is ``"hide"`` (an empty tmpfs), ``"expose"`` (a read-only bind) or ``"bind"`` (the writable
+    work folder). The system starts visible and read-only; ``/tmp`` and the home folder are hidden, then
+    ``hide``, ``expose`` and ``workdir`` apply, deepest last, so that the rule nearest a path decides it.
+    A rule that changes nothing (a hidden folder inside a hidden one, an exposed folder in a visible one)
+    is dropped: mounting it would fail once its parent is covered. Where a folder is both hidden and
+    exposed, it is hidden.
+    """
+    rules: dict[Path, str] = {}
+    for path in expose:
+        rules[path] = "expose"
+    home = Path.home().resolve()
+    for path in [Path("/tmp"), home, *hide]:
+        rules[path] = "hide"
+    rules[workdir] = "bind"
+    mounts, decided = [], {Path("/"): "expose"}
+    for path in sorted(rules, key=lambda p: (len(p.parts), str(p))):
+        if path == Path("/") or not path.is_dir():
+            continue
+        kind = rules[path]
+        inherited = next(decided[parent] for parent in path.parents if parent in decided)
+        if kind == "bind" or kind != inherited:
+            mounts.append((kind, path))
+            decided[path] = kind
+    return mounts
+
+
 def _wrap(argv: list[str], workdir: Path, limits: Limits, hide: list[Path], expose: list[Path]) -> list[str]:
     address_space = (limits.memory_mb + ADDRESS_SPACE_HEADROOM_MB) * 2**20
     launched = [sys.executable, "-I", "-S", "-c", _LAUNCHER, str(address_space),
                 str(limits.file_mb * 2**20), *argv]
     method = isolation()
     if method == "bubblewrap":
-        command = ["bwrap", *_BWRAP_BASE, "--size", str(256 * 2**20), "--tmpfs", "/tmp"]
-        hidden = []
-        masked = [Path("/tmp")]
-        home = Path.home()
-        if home != Path("/") and home.is_dir():
-            hidden.append(home)
-            masked.append(home)
-            command += ["--tmpfs", str(home)]
-        for path in expose:  # the venv, Python and labkit may live under a masked folder (a clone in /tmp)
-            if path.is_dir() and any(m == path or m in path.parents for m in masked):
-                command += ["--ro-bind", str(path), str(path)]
-        for path in hide:
-            if path.is_dir() and not any(path == kept or path in kept.parents for kept in [*expose, workdir]):
-                hidden.append(path)
-                command += ["--tmpfs", str(path)]
-        command += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir)]
-        for path in hidden:  # last: bwrap cannot create mount points in a read-only folder
-            command += ["--remount-ro", str(path)]
+        command = ["bwrap", *_BWRAP_BASE]
+        mounts = layout(workdir, hide, expose)
+        for kind, path in mounts:
+            if kind == "hide":
+                command += ["--size", str(256 * 2**20), "--tmpfs", str(path)]
+            else:
+                command += ["--ro-bind" if kind == "expose" else "--bind", str(path), str(path)]
+        command += ["--chdir", str(workdir)]
+        for kind, path in mounts:  # last: bwrap cannot create mount points in a read-only folder
+            if kind == "hide" and path != Path("/tmp"):
+                command += ["--remount-ro", str(path)]
         return command + launched
     if method.startswith("fallback: unshare"):
         return ["unshare", method.split()[2], *launched]
     return launched
+
+
+class SandboxError(Exception):
+    """The sandbox itself could not start: the grader's problem (a folder layout, bubblewrap), never the
+    student's; grading stops rather than record a failure the student did not cause."""
+
+
+def preflight(*, hide: list[Path] = (), expose: list[Path] = (), env: dict[str, str] | None = None) -> None:
+    """Start the sandbox once, with the folders a grading run will hide and expose, and import the kernel.
+
+    Raises :class:`SandboxError` with what bubblewrap (or Python) said when that fails.
+    """
+    with tempfile.TemporaryDirectory(prefix="labkit-preflight-") as folder:
+        result = run([sys.executable, "-I", "-c", "import labkit.grading.kernel; print('sandbox ready')"],
+                     workdir=Path(folder), env=env or {"PATH": "/usr/bin:/bin", "HOME": folder},
+                     limits=Limits(deadline_s=60), hide=hide, expose=expose)
+    if "sandbox ready" not in result.output:
+        said = result.output.strip()[-600:] or f"no output, exit code {result.returncode}"
+        raise SandboxError(f"the sandbox ({result.isolation}) could not start a grading kernel: {said}")
 
 
 def run(argv: list[str], *, workdir: Path, env: dict[str, str], limits: Limits,
@@ -141,10 +194,10 @@ def run(argv: list[str], *, workdir: Path, env: dict[str, str], limits: Limits,
         expose: list[Path] = ()) -> RunResult:
     """Run ``argv`` in ``workdir`` under ``limits``; never raises for anything the command does.
 
-    ``progress`` is the kernel's JSON-lines file of ``{"cell": i, "event": "start"|"end"}`` records:
-    a cell that has not ended ``grace_s`` after its timeout (``timeouts[i]``, else ``cell_timeout_s``)
-    gets the run killed. ``hide`` folders look empty inside the sandbox; ``expose`` folders stay visible
-    even inside the (hidden) home folder.
+    ``progress`` is the kernel's JSON-lines file of ``{"event": "ready"}`` then ``{"cell": i, "event":
+    "start"|"end"}`` records: a cell that has not ended ``grace_s`` after its timeout (``timeouts[i]``,
+    else ``cell_timeout_s``) gets the run killed. ``hide`` folders look empty (or missing) inside the
+    sandbox; ``expose`` folders stay visible even inside a hidden one (see :func:`layout`).
     """
     workdir = Path(workdir).resolve()
     command = _wrap(argv, workdir, limits, [Path(p).resolve() for p in hide],
@@ -253,7 +306,8 @@ class _ProgressWatch:
         for line in lines:
             try:
                 event = json.loads(line)
-                cell, kind = int(event["cell"]), str(event["event"])
+                kind = str(event["event"])
+                cell = None if kind == "ready" else int(event["cell"])
             except (ValueError, KeyError, TypeError):
                 continue
             self.events.append(event)

@@ -1,6 +1,7 @@
 """Read a submitted notebook as untrusted input and keep only the student's answer cells.
 
-A submission is a file ``STUDENT.ipynb`` or a folder ``STUDENT/`` holding one notebook. Everything but
+A submission is a file ``STUDENT.ipynb`` or a folder ``STUDENT/`` holding one notebook, read without
+following symbolic links (:func:`load`). Everything but
 the source of the code cells whose ``labkit`` metadata names a graded question is thrown away:
 outputs, other metadata, tags (``skip-execution``, ``raises-exception``), the kernelspec, the points
 a student may have edited, and every extra cell.
@@ -8,8 +9,11 @@ a student may have edited, and every extra cell.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,69 +39,191 @@ class Answers:
 
 
 def student_name(path: Path) -> str:
-    """The student's id: the notebook's name without ``.ipynb``, or the folder's name."""
-    path = Path(path)
-    return path.stem if path.suffix == ".ipynb" else path.name
+    """The student's id: the notebook's name without ``.ipynb``, or the folder's name.
+
+    A name that is not valid UTF-8 on disk keeps its undecodable bytes as ``\\xNN`` escapes, so that it can
+    be written to the gradebook.
+    """
+    name = Path(path).name
+    name = name[:-len(".ipynb")] if name.endswith(".ipynb") and name != ".ipynb" else name
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
-def find(folder: Path) -> list[Path]:
-    """Every submission in ``folder``: its ``*.ipynb`` files and its sub-folders, sorted by name."""
-    entries = [p for p in Path(folder).iterdir() if not p.name.startswith(".")]
-    return sorted((p for p in entries if p.is_dir() or p.suffix == ".ipynb"), key=lambda p: p.name)
+@dataclass(frozen=True)
+class Found:
+    """One entry of the submissions folder: a submission to grade, or one that gets a row without a run.
+
+    ``status`` is ``None`` for a submission to grade, ``"invalid"`` for a symbolic link (never followed)
+    and ``"skipped"`` for a hidden one (its name starts with a dot); ``note`` says why, for the row.
+    """
+
+    path: Path
+    status: str | None = None
+    note: str = ""
+
+    @property
+    def student(self) -> str:
+        return student_name(self.path)
 
 
-def notebook_path(submission: Path, expected_name: str) -> Path:
-    """The notebook to grade for one submission (a folder must hold exactly one, or the lab's own)."""
+CHECKPOINTS = ".ipynb_checkpoints"
+"""Jupyter's autosave folder: never a submission."""
+
+
+def find(folder: Path, *, exclude: tuple[Path, ...] = ()) -> tuple[list[Found], list[str]]:
+    """Every submission in ``folder`` (its ``*.ipynb`` files and sub-folders, sorted by name), and the names
+    of the other entries, which are not graded (the summary lists them, so that nothing vanishes silently).
+
+    Links are reported, not followed: a link to the solution must not score. Hidden entries get a
+    ``skipped`` row. ``exclude``: the grader's own outputs (a gradebook written into the folder).
+    """
+    found, ignored = [], []
+    exclude, real = {Path(p).resolve() for p in exclude}, Path(folder).resolve()
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        path = Path(folder) / entry.name
+        if real / entry.name in exclude:
+            continue
+        looks_like = entry.name.endswith(".ipynb") or entry.is_dir(follow_symlinks=False)
+        if entry.is_symlink():
+            target = "the submissions folder" if _inside(path, folder) else "outside the submissions folder"
+            found.append(Found(path, "invalid", f"{entry.name} is a symbolic link (to {target}); the grader reads "
+                               "only real files: submit the notebook itself"))
+        elif entry.name == CHECKPOINTS or not looks_like:
+            ignored.append(entry.name)
+        elif entry.name.startswith("."):
+            found.append(Found(path, "skipped", f"{entry.name} is hidden (its name starts with a dot) and was not "
+                               f"graded; if it is a student's work, rename it to {entry.name.lstrip('.')} and "
+                               "grade again"))
+        else:
+            found.append(Found(path))
+    return found, ignored
+
+
+def _inside(link: Path, folder: Path) -> bool:
+    try:
+        return Path(os.path.realpath(link)).is_relative_to(Path(folder).resolve())
+    except OSError:
+        return False
+
+
+_NOFOLLOW = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
+def load(submission: Path, expected_name: str) -> nbformat.NotebookNode:
+    """The notebook to grade for one submission (a folder must hold exactly one, or the lab's own), read
+    without following any symbolic link: a link found at open time is refused, so none can be swapped in
+    between looking and reading."""
     submission = Path(submission)
-    if not submission.is_dir():
-        return submission
-    notebooks = sorted(p for p in submission.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    try:
+        parent = os.open(submission.parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError as error:
+        raise SubmissionError("unreadable", f"{submission.name} cannot be read ({error.strerror})") from None
+    try:
+        try:
+            fd = os.open(submission.name, _NOFOLLOW, dir_fd=parent)
+        except OSError as error:
+            raise _refusal(submission.name, error) from None
+        try:
+            if stat.S_ISDIR(os.fstat(fd).st_mode):
+                return _load_from_folder(fd, submission.name, expected_name)
+            return parse(_read_regular(fd, submission.name), submission.name)
+        finally:
+            os.close(fd)
+    finally:
+        os.close(parent)
+
+
+def _refusal(name: str, error: OSError) -> SubmissionError:
+    if error.errno == errno.ELOOP:
+        return SubmissionError("invalid", f"{name} is a symbolic link; the grader reads only real files: "
+                               "submit the notebook itself")
+    return SubmissionError("unreadable", f"{name} cannot be read ({error.strerror})")
+
+
+def _load_from_folder(folder_fd: int, folder: str, expected_name: str) -> nbformat.NotebookNode:
+    notebooks, links = [], []
+    for top, dirs, files, top_fd in os.fwalk(dir_fd=folder_fd, follow_symlinks=False):
+        dirs[:] = sorted(d for d in dirs if d != CHECKPOINTS)
+        for name in sorted(files):
+            if not name.endswith(".ipynb"):
+                continue
+            relative = os.path.normpath(os.path.join(top, name))
+            is_link = stat.S_ISLNK(os.stat(name, dir_fd=top_fd, follow_symlinks=False).st_mode)
+            (links if is_link else notebooks).append(relative)
+    chosen = _choose(notebooks + links, folder, expected_name)
+    if chosen in links:
+        raise SubmissionError("invalid", f"{folder}/{chosen} is a symbolic link; the grader reads only real files: "
+                              "submit the notebook itself")
+    try:
+        fd = os.open(chosen, _NOFOLLOW, dir_fd=folder_fd)
+    except OSError as error:
+        raise _refusal(f"{folder}/{chosen}", error) from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise SubmissionError("unreadable", f"{folder}/{chosen} is not a file")
+        return parse(_read_regular(fd, chosen), Path(chosen).name)
+    finally:
+        os.close(fd)
+
+
+def _choose(notebooks: list[str], folder: str, expected_name: str) -> str:
     if not notebooks:
-        raise SubmissionError("unreadable", f"no notebook (.ipynb) in the folder {submission.name}/; "
-                              f"submit {expected_name}")
-    named = [p for p in notebooks if p.name == expected_name]
+        raise SubmissionError("unreadable", f"no notebook (.ipynb) in the folder {folder}/; submit {expected_name}")
+    named = [n for n in notebooks if Path(n).name == expected_name]
     if len(named) == 1:
         return named[0]
     if len(notebooks) > 1:
-        raise SubmissionError("invalid", f"{len(notebooks)} notebooks in {submission.name}/ and none is "
+        raise SubmissionError("invalid", f"{len(notebooks)} notebooks in {folder}/ and none is "
                               f"{expected_name}; submit only that notebook")
     return notebooks[0]
 
 
-def read(path: Path) -> nbformat.NotebookNode:
-    """The notebook at ``path``, validated against the nbformat 4 schema."""
-    path = Path(path)
+def _read_regular(fd: int, name: str) -> bytes:
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        raise SubmissionError("unreadable", f"{name} is missing or not a file")
+    if info.st_size > MAX_NOTEBOOK_BYTES:
+        raise SubmissionError("invalid", f"{name} is larger than {MAX_NOTEBOOK_BYTES // 2**20} MB; "
+                              "clear the outputs (Edit > Clear Outputs of All Cells) and save it again")
     try:
-        if not path.is_file():
-            raise SubmissionError("unreadable", f"{path.name} is missing or not a file")
-        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-            raise SubmissionError("invalid", f"{path.name} is larger than {MAX_NOTEBOOK_BYTES // 2**20} MB; "
-                                  "clear the outputs (Edit > Clear Outputs of All Cells) and save it again")
-        data = path.read_bytes()
+        with os.fdopen(os.dup(fd), "rb") as file:
+            return file.read(MAX_NOTEBOOK_BYTES + 1)
     except OSError as error:
-        raise SubmissionError("unreadable", f"{path.name} cannot be read ({error.strerror})") from None
+        raise SubmissionError("unreadable", f"{name} cannot be read ({error.strerror})") from None
+
+
+def read(path: Path) -> nbformat.NotebookNode:
+    """The notebook file at ``path`` (not followed if it is a link), validated against the nbformat 4 schema."""
+    path = Path(path)
+    if path.is_dir():
+        raise SubmissionError("unreadable", f"{path.name} is missing or not a file")
+    return load(path, path.name)
+
+
+def parse(data: bytes, name: str) -> nbformat.NotebookNode:
+    """The notebook in ``data`` (the bytes of the file ``name``), validated against the nbformat 4 schema."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise SubmissionError("unreadable", f"{path.name} is not UTF-8 text (byte {error.start}); a notebook "
+        raise SubmissionError("unreadable", f"{name} is not UTF-8 text (byte {error.start}); a notebook "
                               "is a UTF-8 JSON file: download it again from JupyterLab") from None
     try:
         raw = json.loads(text)
     except (ValueError, RecursionError) as error:
-        raise SubmissionError("unreadable", f"{path.name} is not valid JSON ({str(error)[:120]}); it may "
+        raise SubmissionError("unreadable", f"{name} is not valid JSON ({str(error)[:120]}); it may "
                               "be truncated or edited by hand: save it again from JupyterLab") from None
     if not isinstance(raw, dict):
-        raise SubmissionError("invalid", f"{path.name} is JSON but not a notebook")
+        raise SubmissionError("invalid", f"{name} is JSON but not a notebook")
     version = raw.get("nbformat")
     if version != 4:
-        raise SubmissionError("invalid", f"{path.name} has notebook format {version!r}; expected 4: open it "
+        raise SubmissionError("invalid", f"{name} has notebook format {version!r}; expected 4: open it "
                               "in JupyterLab 4 or Notebook 7 and save it again")
     try:
         notebook = nbformat.reads(text, as_version=4)
         nbformat.validate(notebook)
     except Exception as error:  # nbformat raises several types for malformed notebooks
         message = str(error).splitlines()[0][:160] if str(error) else type(error).__name__
-        raise SubmissionError("invalid", f"{path.name} is not a valid notebook ({message})") from None
+        raise SubmissionError("invalid", f"{name} is not a valid notebook ({message})") from None
     return notebook
 
 
