@@ -36,9 +36,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def lab_models():
-    """(lab, name, builder returning a compiled model, inputs kind, batch size) of each lab's main model."""
-    from labkit import models
-    from labkit.reproduce import LAB3, LAB4
+    """(lab, name, builder returning a compiled model, inputs kind, batch size) of each lab's main model, as each
+    lab's package declares it (``BENCHMARK`` in ``labkit/labs/labN/experiments.py``)."""
+    from labkit import labs, models
 
     def compiled(builder):
         def build():
@@ -47,12 +47,13 @@ def lab_models():
             return model
         return build
 
-    return [(1, "Lab 1 dense autoencoder", compiled(models.dense_autoencoder), "flat", 256),
-            (2, "Lab 2 convolutional denoiser", compiled(models.conv_denoiser), "image", 128),
-            (3, "Lab 3 conv AE, dense code of 16", compiled(models.conv_bottleneck_autoencoder), "image",
-             LAB3["batch_size"]),
-            (4, "Lab 4 baseline convolutional autoencoder", compiled(models.conv_autoencoder), "image",
-             LAB4["baseline"][1])]
+    found = []
+    for lab in labs.with_part("experiments"):
+        declared = getattr(lab.part("experiments"), "BENCHMARK", None)
+        if declared:
+            name, builder, kind, batch = declared
+            found.append((lab.number, name, compiled(getattr(models, builder)), kind, batch))
+    return found
 
 
 def time_epochs(images: int, epochs: int, only: set[int] | None = None) -> list[tuple[str, float, float]]:
@@ -124,8 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a few thousand images and 2 epochs")
     parser.add_argument("--images", type=int, default=60000, help="training images per epoch (default 60000)")
     parser.add_argument("--epochs", type=int, default=4, help="timed epochs per path, after one warm-up (default 4)")
-    parser.add_argument("--lab", type=int, choices=(1, 2, 3, 4), action="append",
-                        help="time only this lab's model; repeat for several (default: all four)")
+    parser.add_argument("--lab", type=int, action="append",
+                        help="time only this lab's model; repeat for several (default: every lab's)")
     args = parser.parse_args(argv)
     chosen = set(args.only or ("models", "notebooks", "book", "grader"))
     bin_dir = Path(sys.executable).parent

@@ -349,9 +349,18 @@ def draw(questions: Sequence[Question], n: int, *, rng: random.Random,
     return sorted(chosen, key=lambda q: DIFFICULTIES.index(q.difficulty))
 
 
-def draw_practice(n: int = 10, *, seed: int = 0, labs: Sequence[int] = (1, 2, 3, 4),
+def practised_labs() -> list[int]:
+    """The labs whose questions a practice viva draws from (every lab but the viva practice itself)."""
+    from labkit import labs
+
+    return [lab.number for lab in labs.all_labs() if lab.practised]
+
+
+def draw_practice(n: int = 10, *, seed: int = 0, labs: Sequence[int] | None = None,
                   stages: Sequence[str] | None = None, folder: str | Path = BANK_DIR) -> list[Question]:
-    """A practice viva of ``n`` questions across ``labs``; the same seed gives the same viva. Used in Lab 5."""
+    """A practice viva of ``n`` questions across ``labs`` (default: :func:`practised_labs`); the same seed gives
+    the same viva. Used in Lab 5."""
+    labs = practised_labs() if labs is None else labs
     pool = [q for q in load_bank(folder=folder) if q.lab in labs and (stages is None or q.stage in stages)]
     return draw(pool, n, rng=random.Random(seed))
 

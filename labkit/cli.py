@@ -56,7 +56,7 @@ def _build_parser() -> argparse.ArgumentParser:
     grade = verbs.add_parser("grade", help="grade a folder of submitted notebooks (STUDENT.ipynb or STUDENT/) "
                                            "in a sandbox and write a gradebook and feedback files")
     grade.add_argument("submissions", type=Path, help="folder of submissions")
-    grade.add_argument("--lab", type=int, required=True, help="the lab to grade (labkit/grading/labN.py)")
+    grade.add_argument("--lab", type=int, required=True, help="the lab to grade (its package: labkit/labs/labN/)")
     grade.add_argument("--out", type=Path, default=Path("gradebook.csv"), help="the gradebook CSV (default "
                        "gradebook.csv)")
     grade.add_argument("--feedback", type=Path, help="folder of per-student feedback (default: OUT_feedback/ "
@@ -107,7 +107,7 @@ def _reproduce(args: argparse.Namespace) -> int:
     from labkit import reproduce
 
     if args.list:
-        for experiment in reproduce.EXPERIMENTS.values():
+        for experiment in reproduce.experiments().values():
             print(f"{experiment.name:<24} Lab {experiment.lab}  {experiment.description}")
         return 0
     return reproduce.run(args.only, quick=args.quick, out=args.out, update=args.update)

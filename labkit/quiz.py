@@ -295,8 +295,10 @@ def show(lab: int | None = None, *, questions: Sequence[Question] | None = None,
     return Quiz(questions, title=title or "Self-check quiz")
 
 
-def practice(n: int = 10, *, seed: int = 0, labs: Sequence[int] = (1, 2, 3, 4)) -> Quiz:
-    """A practice viva of ``n`` questions drawn across ``labs``; change the seed for another one. Lab 5."""
+def practice(n: int = 10, *, seed: int = 0, labs: Sequence[int] | None = None) -> Quiz:
+    """A practice viva of ``n`` questions drawn across ``labs`` (default: every lab with exercises); change the
+    seed for another one. Lab 5."""
+    labs = bank.practised_labs() if labs is None else labs
     questions = bank.draw_practice(n, seed=seed, labs=labs)
     labs_text = ", ".join(str(lab) for lab in labs)
     return Quiz(questions, title=f"Practice viva · {n} questions from labs {labs_text} · seed {seed}")

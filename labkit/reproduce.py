@@ -1,7 +1,8 @@
 """Reproduce, at full scale, every result the labs make claims about: ``labkit reproduce``.
 
 Each experiment trains one model exactly as its lab does (same builder, settings, seed and data) and
-records one figure. Results go to ``results/results.json`` (one record per experiment, rewritten
+records one figure. The experiments belong to their labs (``labkit/labs/labN/experiments.py``); this module
+runs them and writes the report. Results go to ``results/results.json`` (one record per experiment, rewritten
 atomically after each one, so the file is always complete and valid) and ``results/results.md``, a
 table that sets each figure beside the published one of the report "Simple Autoencoder for MNIST".
 A crashed experiment is recorded as such and the others still run.
@@ -51,6 +52,7 @@ class Context:
     seed: int
     sources: dict = field(default_factory=dict)
     trained: dict = field(default_factory=dict)  # models later experiments build on (Lab 4's encoder)
+    cache: dict = field(default_factory=dict)  # data several experiments share (see memo)
 
     def reseed(self) -> None:
         _config.seed_everything(self.seed)
@@ -71,14 +73,11 @@ class Context:
     def fashion(self):
         return self._load("fashion-mnist", data.load_fashion_mnist)
 
-    @cached_property
-    def fashion_splits(self):
-        """Lab 4's Fashion-MNIST images, preprocessed once: (train, validation, test) pairs."""
-        from labkit import transfer
-
-        (x, y), (x_test, y_test) = self.fashion
-        split = transfer.validation_split(data.preprocess(x, flatten=False), y, fraction=0.1)
-        return (*split, (data.preprocess(x_test, flatten=False), y_test))
+    def memo(self, key: str, make: Callable[[], object]):
+        """``make()``, computed once per run and shared by the experiments that ask for ``key``."""
+        if key not in self.cache:
+            self.cache[key] = make()
+        return self.cache[key]
 
 
 def trained_with(model) -> dict:
@@ -96,9 +95,9 @@ def _weighted_layers(model):
             yield layer
 
 
-# --- the experiments ---------------------------------------------------------------------------
+# --- what experiments share ---------------------------------------------------------------------
 
-def _autoencoder_record(autoencoder, loss, clean_test, *, epochs: int, batch: int,
+def autoencoder_record(autoencoder, loss, clean_test, *, epochs: int, batch: int,
                         dataset: str = "mnist") -> dict:
     """What an autoencoder experiment records: its loss on the clean test images, their loss floor, and how
     it was trained."""
@@ -107,199 +106,12 @@ def _autoencoder_record(autoencoder, loss, clean_test, *, epochs: int, batch: in
             **trained_with(autoencoder)}
 
 
-def _lab1_dense(ctx: Context) -> dict:
-    from labkit import models, train
+def _collect() -> dict[str, Experiment]:
+    """Every lab's experiments (``labkit/labs/labN/experiments.py``), in lab order."""
+    from labkit import labs
 
-    (x_train, _), (x_test, _) = ctx.mnist
-    x_train, x_test = data.preprocess(x_train), data.preprocess(x_test)
-    autoencoder, _, _ = models.dense_autoencoder()
-    autoencoder.compile(optimizer="adam", loss="binary_crossentropy")
-    epochs, batch = ctx.epochs(20), 256
-    train.fit(autoencoder, data.pipeline(x_train, batch_size=batch, seed=ctx.seed), epochs=epochs,
-              validation_data=data.pipeline(x_test, batch_size=batch, shuffle=False))
-    loss = autoencoder.evaluate(data.pipeline(x_test, batch_size=batch, shuffle=False), verbose=0)
-    return _autoencoder_record(autoencoder, loss, x_test, epochs=epochs, batch=batch)
-
-
-def _lab2_denoiser(ctx: Context) -> dict:
-    from labkit import models, noise, train
-
-    (x_train, _), (x_test, _) = ctx.mnist
-    x_train, x_test = data.preprocess(x_train, flatten=False), data.preprocess(x_test, flatten=False)
-    noisy_train = noise.gaussian(x_train, 0.5, seed=ctx.seed)
-    noisy_test = noise.gaussian(x_test, 0.5, seed=ctx.seed + 1)
-    autoencoder, _, _ = models.conv_denoiser()
-    autoencoder.compile(optimizer="adam", loss="binary_crossentropy")
-    epochs, batch = ctx.epochs(10), 128
-    history = train.fit(autoencoder, data.pipeline(noisy_train, x_train, batch_size=batch, seed=ctx.seed),
-                        epochs=epochs,
-                        validation_data=data.pipeline(noisy_test, x_test, batch_size=batch, shuffle=False))
-    loss = history.history["val_loss"][-1]
-    return _autoencoder_record(autoencoder, loss, x_test, epochs=epochs, batch=batch)
-
-
-def _report_denoiser(ctx: Context) -> dict:
-    """The report's denoising set-up: its baseline convolutional autoencoder, Gaussian noise of 0.4 plus
-    10 % salt-and-pepper on the input, clean targets."""
-    from labkit import models, noise, train
-
-    (x_train, _), (x_test, _) = ctx.mnist
-    x_train, x_test = data.preprocess(x_train, flatten=False), data.preprocess(x_test, flatten=False)
-
-    def corrupt(images, seed):
-        return noise.salt_and_pepper(noise.gaussian(images, 0.4, seed=seed), 0.1, seed=seed + 2)
-
-    autoencoder, _, _ = models.conv_autoencoder((32, 16, 8))
-    autoencoder.compile(optimizer="adam", loss="binary_crossentropy")
-    epochs, batch = ctx.epochs(10), 256
-    history = train.fit(autoencoder, data.pipeline(corrupt(x_train, ctx.seed), x_train, batch_size=batch,
-                                                   seed=ctx.seed), epochs=epochs,
-                        validation_data=data.pipeline(corrupt(x_test, ctx.seed + 1), x_test, batch_size=512,
-                                                      shuffle=False))
-    loss = history.history["val_loss"][-1]
-    return _autoencoder_record(autoencoder, loss, x_test, epochs=epochs, batch=batch)
-
-
-# Lab 3: the settings of its sweep (solutions/lab3_latent_space.ipynb, step 4)
-LAB3 = {"epochs": 15, "batch_size": 128, "learning_rate": 3e-3}
-
-
-def _lab3_latent(size: int) -> Callable[[Context], dict]:
-    def run(ctx: Context) -> dict:
-        import keras
-
-        from labkit import models, train
-
-        (x_train, _), (x_test, _) = ctx.mnist
-        x_train, x_test = data.preprocess(x_train, flatten=False), data.preprocess(x_test, flatten=False)
-        epochs, batch = ctx.epochs(LAB3["epochs"]), LAB3["batch_size"]
-        autoencoder, _, _ = models.conv_bottleneck_autoencoder(latent=size)
-        steps = epochs * -(-len(x_train) // batch)
-        schedule = keras.optimizers.schedules.CosineDecay(LAB3["learning_rate"], decay_steps=steps, alpha=0.01)
-        autoencoder.compile(optimizer=keras.optimizers.Adam(schedule), loss="binary_crossentropy")
-        test = data.pipeline(x_test, batch_size=1024, shuffle=False)
-        train.fit(autoencoder, data.pipeline(x_train, batch_size=batch, seed=ctx.seed), epochs=epochs,
-                  validation_data=test)
-        loss = autoencoder.evaluate(test, verbose=0)
-        return _autoencoder_record(autoencoder, loss, x_test, epochs=epochs, batch=batch)
-    return run
-
-
-# Lab 4: the settings of solutions/lab4_transfer_learning.ipynb
-LAB4 = {"epochs": 10, "baseline": ((32, 16, 8), 256), "improved": ((64, 32, 16), 128), "cut": "enc_pool1",
-        "batch_size": 32, "scratch_batch_size": 128, "learning_rate": 1e-3, "fine_tune_rate": 1e-4,
-        "patience": 3}
-
-
-def _lab4_autoencoder(kind: str, dataset: str) -> Callable[[Context], dict]:
-    def run(ctx: Context) -> dict:
-        from labkit import models, train
-
-        (x_train, _), (x_test, _) = ctx.mnist if dataset == "mnist" else ctx.fashion  # or "fashion-mnist"
-        x_train, x_test = data.preprocess(x_train, flatten=False), data.preprocess(x_test, flatten=False)
-        filters, batch = LAB4[kind]
-        epochs = ctx.epochs(LAB4["epochs"])
-        autoencoder, encoder, _ = models.conv_autoencoder(filters)
-        autoencoder.compile(optimizer="adam", loss="binary_crossentropy")
-        test = data.pipeline(x_test, batch_size=512, shuffle=False)
-        train.fit(autoencoder, data.pipeline(x_train, batch_size=batch, seed=ctx.seed), epochs=epochs,
-                  validation_data=test)
-        loss = autoencoder.evaluate(test, verbose=0)
-        ctx.trained[f"{kind}-{dataset}-encoder"] = encoder
-        return _autoencoder_record(autoencoder, loss, x_test, epochs=epochs, batch=batch, dataset=dataset)
-    return run
-
-
-def _fit_classifier(ctx: Context, model, batch: int) -> dict:
-    from labkit import train, transfer
-
-    (x_train, y_train), (x_val, y_val), (x_test, y_test) = ctx.fashion_splits
-    history = train.fit(model, data.pipeline(x_train, y_train, batch_size=batch, seed=ctx.seed),
-                        epochs=ctx.epochs(LAB4["epochs"]),
-                        validation_data=data.pipeline(x_val, y_val, batch_size=512, shuffle=False),
-                        callbacks=[transfer.early_stopping(LAB4["patience"])])
-    accuracy = model.evaluate(data.pipeline(x_test, y_test, batch_size=512, shuffle=False), verbose=0)[1]
-    return {"value": float(accuracy), "epochs": len(history.epoch), "batch_size": batch,
-            "best_val_accuracy": float(max(history.history["val_accuracy"])), "dataset": "fashion-mnist",
-            **trained_with(model)}
-
-
-def _steps(ctx: Context, batch: int) -> int:
-    (x_train, _), _, _ = ctx.fashion_splits
-    return ctx.epochs(LAB4["epochs"]) * -(-len(x_train) // batch)
-
-
-def _lab4_frozen(ctx: Context) -> dict:
-    from labkit import transfer
-
-    key = "improved-mnist-encoder"
-    if key not in ctx.trained:  # run alone (--only): train the MNIST encoder it transfers first
-        print("  (training the improved MNIST autoencoder first: its encoder is what transfers)")
-        _lab4_autoencoder("improved", "mnist")(ctx)
-        ctx.reseed()
-    features = transfer.freeze(transfer.cut_encoder(transfer.copy_model(ctx.trained[key]), LAB4["cut"],
-                                                    name="mnist_features"))
-    snapshot = transfer.weight_snapshot(features)
-    batch = LAB4["batch_size"]
-    model = transfer.compile_classifier(transfer.classification_head(features, name="frozen_transfer"),
-                                        learning_rate=LAB4["learning_rate"], decay_steps=_steps(ctx, batch))
-    record = _fit_classifier(ctx, model, batch)
-    if not transfer.frozen_weights_unchanged(features, snapshot):
-        raise RuntimeError("the frozen encoder's weights changed during training: it was not frozen")
-    ctx.trained["frozen-classifier"] = model
-    return {**record, "encoder_frozen": True, "trainable_parameters": transfer.trainable_count(model)}
-
-
-def _lab4_fine_tuned(ctx: Context) -> dict:
-    from labkit import transfer
-
-    if "frozen-classifier" not in ctx.trained:
-        print("  (training the frozen classifier first: fine-tuning starts from it)")
-        _lab4_frozen(ctx)
-        ctx.reseed()
-    model = transfer.copy_model(ctx.trained["frozen-classifier"], name="fine_tuned")
-    model.get_layer("mnist_features").trainable = True
-    batch = LAB4["batch_size"]
-    transfer.compile_classifier(model, learning_rate=LAB4["fine_tune_rate"], decay_steps=_steps(ctx, batch))
-    return {**_fit_classifier(ctx, model, batch), "trainable_parameters": transfer.trainable_count(model)}
-
-
-def _lab4_scratch(ctx: Context) -> dict:
-    from labkit import models, transfer
-
-    batch = LAB4["scratch_batch_size"]
-    model = transfer.compile_classifier(models.cnn_classifier(), learning_rate=LAB4["learning_rate"],
-                                        decay_steps=_steps(ctx, batch))
-    return {**_fit_classifier(ctx, model, batch), "trainable_parameters": transfer.trainable_count(model)}
-
-
-EXPERIMENTS: dict[str, Experiment] = {
-    e.name: e for e in [
-        Experiment("lab1-dense", 1, "Dense autoencoder 784-128-32-128-784, 20 epochs, batch 256",
-                   "val_bce", _lab1_dense, target=0.088),
-        Experiment("lab2-denoiser", 2, "Convolutional denoiser 32/64/128, Gaussian noise 0.5, 10 epochs, "
-                   "batch 128 (noisy input, clean target)", "val_bce", _lab2_denoiser, target=0.095),
-        Experiment("lab2-report-denoiser", 2, "The report's denoising set-up: conv AE 32-16-8, Gaussian 0.4 "
-                   "+ 10 % salt-and-pepper, 10 epochs, batch 256", "val_bce", _report_denoiser,
-                   published=0.1236),
-        *(Experiment(f"lab3-latent-{size}", 3, f"Conv AE with a dense code of {size}, {LAB3['epochs']} epochs, "
-                     f"batch {LAB3['batch_size']}",
-                     "val_bce", _lab3_latent(size), published=published)
-          for size, published in ((2, 0.1669), (8, None), (16, 0.1141), (32, None))),
-        Experiment("lab4-baseline", 4, "Conv AE 32-16-8 with pooling (7×7×8 code), 10 epochs, batch 256",
-                   "val_bce", _lab4_autoencoder("baseline", "mnist"), published=0.0733),
-        Experiment("lab4-improved", 4, "Conv AE 64-32-16 with pooling, 10 epochs, batch 128", "val_bce",
-                   _lab4_autoencoder("improved", "mnist"), published=0.0684),
-        Experiment("lab4-fashion", 4, "Conv AE 64-32-16 on Fashion-MNIST, 10 epochs, batch 128", "val_bce",
-                   _lab4_autoencoder("improved", "fashion-mnist"), published=0.2613),
-        Experiment("lab4-frozen", 4, "Fashion-MNIST: frozen MNIST encoder (cut after enc_pool1) + Dense(10), "
-                   "batch 32", "test_accuracy", _lab4_frozen, published=0.8897),
-        Experiment("lab4-fine-tuned", 4, "Fashion-MNIST: that classifier fine-tuned end to end at 1e-4, batch 32",
-                   "test_accuracy", _lab4_fine_tuned),
-        Experiment("lab4-scratch", 4, "Fashion-MNIST: CNN from scratch Conv32-pool-Conv64-pool-Dense128, "
-                   "batch 128", "test_accuracy", _lab4_scratch, published=0.9090),
-    ]
-}
+    return {experiment.name: experiment for lab in labs.with_part("experiments")
+            for experiment in lab.part("experiments").EXPERIMENTS}
 
 
 # --- running and recording ---------------------------------------------------------------------
@@ -418,22 +230,22 @@ def run(names: list[str] | None = None, *, quick: bool = False, out: Path = RESU
     With ``update``, the new records replace those of the same experiments in ``out/results.json`` and
     the others are kept, so one experiment can be re-run after a change without re-running them all.
     """
-    unknown = sorted(set(names or []) - set(EXPERIMENTS))
+    unknown = sorted(set(names or []) - set(experiments()))
     if unknown:
         print(f"labkit reproduce: unknown experiment {', '.join(unknown)}; "
-              f"known: {', '.join(EXPERIMENTS)}")
+              f"known: {', '.join(experiments())}")
         return 2
     if quick:
         os.environ["LABKIT_QUICK"] = "1"
     settings = _config.settings()
     ctx = Context(quick=settings.quick, seed=settings.seed if seed is None else seed)
     try:
-        kept = _records_to_keep(out / "results.json", names or list(EXPERIMENTS), ctx) if update else {}
+        kept = _records_to_keep(out / "results.json", names or list(experiments()), ctx) if update else {}
     except ResultsError as error:
         print(f"labkit reproduce: {error}")
         return 2
     env = environment()
-    chosen = [EXPERIMENTS[n] for n in (names or EXPERIMENTS)]
+    chosen = [experiments()[n] for n in (names or experiments())]
     print(f"labkit reproduce: {len(chosen)} experiments on {env['device']} ({env['cpu']}), "
           f"{'QUICK MODE' if ctx.quick else 'full scale'}, seed {ctx.seed}, convolutional models in "
           f"{settings.precisions()}")
@@ -489,7 +301,7 @@ def _records_to_keep(path: Path, rerun: list[str], ctx: Context) -> dict[str, di
     except (ValueError, TypeError, KeyError) as error:
         raise ResultsError(f"{path} is not a results file written by labkit reproduce ({error}); nothing was "
                            "changed. Restore it (git checkout) or run without --update to write a new one.") from None
-    unknown = sorted(set(by_name) - set(EXPERIMENTS))
+    unknown = sorted(set(by_name) - set(experiments()))
     if unknown:
         raise ResultsError(f"{path} has records of experiments that no longer exist ({', '.join(unknown)}); "
                            "run every experiment again without --update.")
@@ -504,4 +316,21 @@ def _records_to_keep(path: Path, rerun: list[str], ctx: Context) -> dict[str, di
 
 
 def _in_registry_order(by_name: dict[str, dict]) -> list[dict]:
-    return [by_name[name] for name in EXPERIMENTS if name in by_name]
+    return [by_name[name] for name in experiments() if name in by_name]
+
+
+_EXPERIMENTS: dict[str, Experiment] | None = None
+
+
+def experiments() -> dict[str, Experiment]:
+    """Every experiment by name, in lab order (collected on first use: the labs' modules import this one)."""
+    global _EXPERIMENTS
+    if _EXPERIMENTS is None:
+        _EXPERIMENTS = _collect()
+    return _EXPERIMENTS
+
+
+def __getattr__(name: str):
+    if name == "EXPERIMENTS":
+        return experiments()
+    raise AttributeError(f"module 'labkit.reproduce' has no attribute {name!r}")

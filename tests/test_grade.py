@@ -22,7 +22,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from labkit.grading import gradebook, lab1, sandbox, submission, template
+from labkit import labs
+from labkit.grading import gradebook, sandbox, submission, template
 from labkit.grading.exchange import ExportError, Exported, Mismatch, safe_folder, save_array
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -204,35 +205,6 @@ def test_an_export_folder_reached_through_a_link_is_not_read(tmp_path):
     assert safe_folder(tmp_path, "real") == tmp_path / "real"
 
 
-def test_lab1_preprocess_check_passes_only_the_right_values(tmp_path):
-    """Does the grader's preprocess check pass x / 255 as float32 and fail the unscaled pixels?"""
-    inputs = lab1.make_inputs(np.random.default_rng(0))
-    images = inputs["images"]
-    right = images.reshape(len(images), -1).astype(np.float32) / 255
-    for name, output in (("right", right), ("unscaled", images.reshape(len(images), -1).astype(np.float32))):
-        folder = tmp_path / name
-        folder.mkdir()
-        save_array(folder, "output", output)
-        save_array(folder, "images_after", images)
-        save_array(folder, "output_one", output[:1])
-        failures = lab1.check_preprocess(Exported(folder), inputs, {})
-        assert (failures == []) == (name == "right"), failures
-
-
-def test_lab1_compile_check_tells_binary_cross_entropy_from_mse(tmp_path):
-    """Does the compile check accept the loss BCE gives on the grader's batch, and refuse MSE's?"""
-    inputs = lab1.make_inputs(np.random.default_rng(0))
-    prediction = np.random.default_rng(1).random(inputs["targets"].shape, dtype=np.float32)
-    p, t = prediction.astype(np.float64), inputs["targets"].astype(np.float64)
-    for name, loss in (("bce", np.mean(-(t * np.log(p) + (1 - t) * np.log(1 - p)))), ("mse", np.mean((p - t) ** 2))):
-        folder = tmp_path / name
-        folder.mkdir()
-        (folder / "compiled.json").write_text(json.dumps({"optimizer": "Adam"}))
-        save_array(folder, "loss", np.array([loss]))
-        save_array(folder, "prediction", prediction)
-        assert (lab1.check_compile(Exported(folder), inputs, {}) == []) == (name == "bce")
-
-
 # --- submissions and the template ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("name, status", [("invalid_json.ipynb", "unreadable"), ("non_utf8.ipynb", "unreadable"),
@@ -247,7 +219,7 @@ def test_broken_files_are_refused_with_their_status(name, status):
 def test_a_folder_without_a_notebook_is_unreadable():
     """Does a student folder holding no notebook give status unreadable, naming the lab's notebook?"""
     with pytest.raises(submission.SubmissionError, match="lab1_dense_autoencoder.ipynb") as raised:
-        submission.load(CORPUS / "missing_notebook", lab1.NOTEBOOK)
+        submission.load(CORPUS / "missing_notebook", labs.get(1).notebook)
     assert raised.value.status == "unreadable"
 
 
@@ -265,17 +237,19 @@ def test_only_answer_cells_are_kept_from_a_submission():
     assert any("2 cells" in note for note in found.notes) and any("1 code cell" in note for note in found.notes)
 
 
-def test_the_rebuilt_run_exports_after_each_exercise_and_stops_before_training():
-    """Does each answer come with its lab cells and an export, in order, with no training cell left?"""
-    lab = template.load(ROOT / "solutions" / lab1.NOTEBOOK, setup=lab1.SETUP, exports=lab1.EXPORTS)
+def test_the_rebuilt_run_prepares_and_exports_around_each_answer_and_runs_nothing_else():
+    """Is the run the setup, the lab's first cells, then prepare, answer, export for each exercise in order, with
+    no self-check or training cell?"""
+    grading = labs.get(1).part("grading")
+    lab = template.load(ROOT / "solutions" / labs.get(1).notebook, lab=1, exercises=list(grading.EXERCISES))
     cells = lab.rebuild({"L1-pipeline": "train_ds = test_ds = None"})
     kinds = [(c.kind, c.grade_id) for c in cells if c.kind != "template"]
     assert kinds[0] == ("grading", None)
-    expected = [(kind, gid) for gid in lab1.EXPORTS for kind in ("answer", "grading")]
-    assert kinds[1:] == expected
+    assert kinds[1:] == [(kind, gid) for gid in grading.EXERCISES for kind in ("grading", "answer", "grading")]
     assert next(c.source for c in cells if c.grade_id == "L1-pipeline" and c.kind == "answer") == \
         "train_ds = test_ds = None"
-    assert not any("train.fit" in c.source or ".fit(" in c.source for c in cells)
+    assert not any(".fit(" in c.source or "checks." in c.source for c in cells)
+    assert [c.kind for c in cells[1:3]] == ["template", "template"]  # the setup cell and the data cell
 
 
 def test_gradebook_is_written_atomically_and_names_are_not_formulas(tmp_path):

@@ -23,7 +23,7 @@ def fake_experiments(monkeypatch):
         "boom": Experiment("boom", 2, "an experiment that crashes", "val_bce", fake(RuntimeError("out of cheese"))),
         "acc": Experiment("acc", 4, "an accuracy that misses", "test_accuracy", fake(0.85), published=0.8897),
     }
-    monkeypatch.setattr(reproduce, "EXPERIMENTS", experiments)
+    monkeypatch.setattr(reproduce, "_EXPERIMENTS", experiments)
     monkeypatch.setattr(reproduce, "environment", lambda: {"device": "CPU", "cpu": "test"})
 
 

@@ -84,6 +84,24 @@ def save_model(folder: Path, name: str, model, probe: np.ndarray) -> None:
     save_array(folder, f"{name}_prediction", np.asarray(model(probe, training=False)))
 
 
+OBSERVED = "observed.json"
+"""The plain values (not arrays) of one observation, by name."""
+
+
+def save_observation(folder: Path, observed: dict) -> None:
+    """Save an exercise's observation: each NumPy array as ``name.npy``, every other value in ``observed.json``.
+
+    Used by the export cells in the sandbox and by the self-checks, so the rule reads the same files either way.
+    """
+    values = {}
+    for name, value in observed.items():
+        if isinstance(value, np.ndarray):
+            save_array(folder, name, value)
+        else:
+            values[name] = value
+    save_json(folder, OBSERVED[:-5], values)
+
+
 def save_error(folder: Path, error: BaseException) -> None:
     """Record why a question's export failed, for the student's feedback."""
     message = str(error) if isinstance(error, ExportError) else f"{type(error).__name__}: {error}"
@@ -107,6 +125,28 @@ class Exported:
         except ValueError:
             return "the export failed (its error message is unreadable)"
         return str(data.get("error", data))[:500] if isinstance(data, dict) else str(data)[:500]
+
+    def value(self, name: str, kind: type | tuple[type, ...] | None = None):
+        """The plain value ``name`` of the observation (see :func:`save_observation`), of type ``kind`` if given."""
+        values = self.json(OBSERVED[:-5])
+        if not isinstance(values, dict) or name not in values:
+            raise Mismatch(f"{name} was not exported")
+        value = values[name]
+        if kind is not None and not isinstance(value, kind):
+            raise Mismatch(f"{name} should be {_kind_name(kind)}; found {type(value).__name__}")
+        return value
+
+    def has(self, name: str) -> bool:
+        """Whether the observation holds ``name`` (an array or a plain value)."""
+        values = self.json(OBSERVED[:-5]) if self._exists(OBSERVED) else {}
+        return self._exists(f"{name}.npy") or isinstance(values, dict) and name in values
+
+    def _exists(self, filename: str) -> bool:
+        try:
+            self._read(filename)
+        except Mismatch:
+            return False
+        return True
 
     def json(self, name: str):
         try:
@@ -155,6 +195,12 @@ class Exported:
                 os.close(fd)
         finally:
             os.close(folder_fd)
+
+
+def _kind_name(kind) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join({int: "an integer", float: "a number", str: "a text", list: "a list", dict: "a mapping",
+                        bool: "true or false"}.get(k, k.__name__) for k in kinds)
 
 
 def safe_folder(root: Path, *parts: str) -> Path | None:

@@ -2,15 +2,14 @@
 
 ``labkit grade SUBMISSIONS --lab 1 --out gradebook.csv`` calls :func:`main`. Each submission gets a
 fresh temporary folder and a fresh Python process (the kernel, :mod:`labkit.grading.kernel`) in the
-sandbox (:mod:`labkit.grading.sandbox`); the marks are decided here, in the grader, by the lab's
-grading module (``labkit/grading/labN.py``). A plain process rather than a Jupyter kernel: nothing
+sandbox (:mod:`labkit.grading.sandbox`); the marks are decided here, in the grader, by the rules of the
+lab's exercises (``labkit/labs/labN/rules.py``) applied to the data its answers exported. A plain process rather than a Jupyter kernel: nothing
 to connect to over sockets (the sandbox has no network at all), and one process tree that a kill
 ends for certain.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import shutil
@@ -25,8 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
+from labkit import labs
+from labkit.checks import judge
 from labkit.grading import gradebook, sandbox, submission, template
-from labkit.grading.exchange import Exported, Mismatch, safe_folder
+from labkit.grading.exchange import Exported, safe_folder
 from labkit.grading.gradebook import Outcome
 
 KERNEL = "labkit.grading.kernel"
@@ -53,20 +54,20 @@ class Lab:
 
 
 def load_lab(number: int, solutions: Path) -> Lab:
-    """The grading of lab ``number``: ``labkit/grading/lab{number}.py`` and its solution notebook."""
+    """The grading of lab ``number``: its package's ``grading`` module (see :mod:`labkit.labs`) and its solution."""
     try:
-        module = importlib.import_module(f"labkit.grading.lab{number}")
-    except ModuleNotFoundError:
-        known = sorted(p.stem[3:] for p in Path(__file__).parent.glob("lab[0-9]*.py"))
-        raise GradingError(f"lab {number} has no grading module (labkit/grading/lab{number}.py); "
-                           f"labs that can be graded: {', '.join(known)}") from None
+        info = labs.get(number)
+    except labs.UnknownLab as error:
+        raise GradingError(str(error)) from None
+    if not info.has("grading"):
+        gradable = ", ".join(str(lab.number) for lab in labs.with_part("grading"))
+        raise GradingError(f"Lab {number} has no grading (labkit/labs/lab{number}/grading.py); labs that can be "
+                           f"graded: {gradable}")
+    module = info.part("grading")
     try:
-        built = template.load(Path(solutions) / module.NOTEBOOK, setup=module.SETUP, exports=module.EXPORTS)
+        built = template.load(Path(solutions) / info.notebook, lab=number, exercises=list(module.EXERCISES))
     except template.TemplateError as error:
         raise GradingError(str(error)) from None
-    if set(module.CHECKS) != set(built.questions):
-        raise GradingError(f"labkit/grading/lab{number}.py checks {sorted(module.CHECKS)} but the solution "
-                           f"grades {sorted(built.questions)}")
     return Lab(number, module, built, module.reference())
 
 
@@ -99,6 +100,12 @@ def grade_one(path: Path, lab: Lab, *, limits: sandbox.Limits, hide: list[Path] 
     answers = submission.answers(notebook, list(lab.questions), lab.template.lab_cells)
     missing = [gid for gid in lab.questions if gid not in answers.sources
                or submission.unanswered(answers.sources[gid], lab.template.placeholder(gid))]
+    if len(missing) == len(lab.questions):  # nothing to run: no answer can score
+        outcome.status, outcome.notes = "missing_answer", [f"not answered: {', '.join(missing)}"] + answers.notes
+        outcome.feedback = {gid: ["not answered: the cell is missing or still holds the placeholder"]
+                            for gid in lab.questions}
+        outcome.seconds = time.monotonic() - started
+        return outcome
     cells = lab.template.rebuild(answers.sources)
     workdir = Path(tempfile.mkdtemp(prefix="labkit-grade-"))
     try:
@@ -137,16 +144,11 @@ def _score(lab: Lab, workdir: Path, gid: str, inputs: dict, unanswered: bool) ->
     folder = safe_folder(workdir, "export", gid)
     if folder is None:
         return 0.0, ["not graded: the run stopped before this exercise's results were exported"]
-    exported = Exported(folder)
-    error = exported.error()
-    if error is not None:
-        return 0.0, [f"your objects could not be tested: {error}"]
     try:
-        failures = lab.module.CHECKS[gid](exported, inputs, lab.reference)
-    except Mismatch as mismatch:
-        failures = [str(mismatch)]
-    except Exception as error:  # data shaped to break a check is a wrong answer, never a grader crash
-        failures = [f"the exported results could not be checked ({type(error).__name__})"]
+        expected = lab.module.expected(gid, lab.reference)
+    except Exception as error:  # noqa: BLE001 - a grader bug: this exercise cannot be scored, the others can
+        return 0.0, [f"the grader could not score this exercise ({type(error).__name__}: {error})"]
+    failures = judge(lab.module.EXERCISES[gid], Exported(folder), inputs, expected)
     return (0.0, failures) if failures else (float(lab.questions[gid]), [])
 
 

@@ -1,0 +1,18 @@
+"""Lab 4: transfer learning, an MNIST encoder on Fashion-MNIST (solutions/lab4_transfer_learning.ipynb).
+
+The lab's constants, shown again in the notebook's setup cell (a test keeps the two the same).
+"""
+
+TITLE = "Transfer learning: an MNIST encoder on Fashion-MNIST"
+NOTEBOOK = "lab4_transfer_learning.ipynb"
+
+EPOCHS = 10
+BASELINE = {"filters": (32, 16, 8), "batch": 256}
+IMPROVED = {"filters": (64, 32, 16), "batch": 128}
+CUT = "enc_pool1"
+BATCH = 32
+SCRATCH_BATCH = 128
+LEARNING_RATE = 1e-3
+FINE_TUNE_RATE = 1e-4
+PATIENCE = 3
+BUDGETS = [100, 1_000, 10_000]
