@@ -10,6 +10,7 @@ back in its own process and applies the exercise's rule.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +43,10 @@ def export(grade_id: str, namespace: dict) -> None:
     """After the answer: observe the objects the exercise names and save the plain data; record any failure."""
     exercise = _LAB.EXERCISES[grade_id]
     folder = _FOLDER / "export" / grade_id
-    folder.mkdir(parents=True, exist_ok=True)
+    if folder.is_symlink() or folder.exists() and not folder.is_dir():
+        folder.unlink()
+    shutil.rmtree(folder, ignore_errors=True)  # whatever the student's code put there is not its export
+    folder.mkdir(parents=True)
     try:
         observe_into(folder, exercise, {name: namespace.get(name) for name in exercise.names}, _inputs())
     except Exception as error:  # noqa: BLE001 - the student's objects can fail in any way: a wrong answer
