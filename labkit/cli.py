@@ -52,6 +52,9 @@ def _build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--update", action="store_true",
                            help="replace only the re-run experiments' records in OUT/results.json, keep the rest")
     reproduce.add_argument("--list", action="store_true", help="list the experiments and exit")
+    reproduce.add_argument("--scheduler", metavar="ADDRESS",
+                           help="run the experiments as tasks on a Dask cluster: a scheduler's address, or local:K "
+                                "for K worker processes here; needs pip install \"labkit[cluster]\"")
 
     grade = verbs.add_parser("grade", help="grade a folder of submitted notebooks (STUDENT.ipynb or STUDENT/) "
                                            "in a sandbox and write a gradebook and feedback files")
@@ -68,6 +71,13 @@ def _build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--cell-timeout", type=float, default=60.0, help="seconds per cell (default 60)")
     grade.add_argument("--memory-mb", type=int, default=3072, help="memory per submission (default 3072)")
     grade.add_argument("--seed", type=int, help="seed of the grader's random inputs (default: fresh each run)")
+    grade.add_argument("--scheduler", metavar="ADDRESS",
+                       help="grade on a Dask cluster: a scheduler's address (tcp://host:8786), or local:K for K "
+                            "worker processes here; needs pip install \"labkit[cluster]\" (default: grade here "
+                            "with --workers)")
+    grade.add_argument("--regrade", action="store_true",
+                       help="grade every submission again (default: keep the rows of an earlier run of the same "
+                            "gradebook whose submission, lab and kit are unchanged)")
     return parser
 
 
@@ -110,7 +120,7 @@ def _reproduce(args: argparse.Namespace) -> int:
         for experiment in reproduce.experiments().values():
             print(f"{experiment.name:<24} Lab {experiment.lab}  {experiment.description}")
         return 0
-    return reproduce.run(args.only, quick=args.quick, out=args.out, update=args.update)
+    return reproduce.run(args.only, quick=args.quick, out=args.out, update=args.update, scheduler=args.scheduler)
 
 
 def _grade(args: argparse.Namespace) -> int:
@@ -118,7 +128,8 @@ def _grade(args: argparse.Namespace) -> int:
 
     limits = sandbox.Limits(deadline_s=args.deadline, cell_timeout_s=args.cell_timeout, memory_mb=args.memory_mb)
     return run.main(args.submissions, lab=args.lab, out=args.out, feedback=args.feedback, workers=args.workers,
-                    limits=limits, solutions=args.solutions, seed=args.seed)
+                    limits=limits, solutions=args.solutions, seed=args.seed, scheduler=args.scheduler,
+                    regrade=args.regrade)
 
 
 _VERBS = {"assign": _assign, "viva": _viva, "bank": _bank, "reproduce": _reproduce, "grade": _grade}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import socket
 import tempfile
 import time
 import traceback
@@ -38,6 +39,9 @@ class Experiment:
     run: Callable[[Context], dict]
     published: float | None = None
     target: float | None = None  # the lab's own target, where the report publishes no figure
+    needs: tuple[str, ...] = ()
+    """Experiments whose trained models (``Context.trained``) this one builds on: on a cluster it waits for them
+    and receives their models; run alone, it trains what it needs itself."""
 
     @property
     def lower_is_better(self) -> bool:
@@ -130,7 +134,8 @@ def environment() -> dict:
                 break
     except OSError:
         pass
-    return {"device": f"GPU ({', '.join(gpus)})" if gpus else "CPU", "cpu": cpu, "cpu_count": os.cpu_count(),
+    return {"host": socket.gethostname(), "device": f"GPU ({', '.join(gpus)})" if gpus else "CPU", "cpu": cpu,
+            "cpu_count": os.cpu_count(),
             "python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__,
             "numpy": np.__version__}
 
@@ -223,12 +228,40 @@ def write_figure(records: list[dict], path: Path) -> None:
         Path(temporary).unlink(missing_ok=True)
 
 
+def execute(experiment: Experiment, ctx: Context, env: dict) -> dict:
+    """Run one experiment and make its record; a crash is recorded, never raised."""
+    _config.seed_everything(ctx.seed)
+    start = time.perf_counter()
+    record = {"name": experiment.name, "lab": experiment.lab, "description": experiment.description,
+              "metric": experiment.metric, "published": experiment.published,
+              "lab_target": experiment.target, "seed": ctx.seed, "quick": ctx.quick}
+    try:
+        record.update(experiment.run(ctx))
+    except Exception as error:  # one experiment's crash must not stop the others
+        record.update(value=None, error=f"{type(error).__name__}: {error}",
+                      traceback=traceback.format_exc(limit=5))
+        print(f"  CRASHED: {record['error']}")
+    record["seconds"] = time.perf_counter() - start
+    record["data"] = ctx.sources.get(record.get("dataset", "mnist"))
+    record["environment"] = env
+    record["verdict"] = verdict(experiment, record["value"])
+    return record
+
+
+def _serially(chosen: list[Experiment], ctx: Context, env: dict):
+    for index, experiment in enumerate(chosen, start=1):
+        print(f"\n[{index}/{len(chosen)}] {experiment.name}: {experiment.description}", flush=True)
+        yield execute(experiment, ctx, env)
+
+
 def run(names: list[str] | None = None, *, quick: bool = False, out: Path = RESULTS_DIR,
-        seed: int | None = None, update: bool = False) -> int:
+        seed: int | None = None, update: bool = False, scheduler: str | None = None) -> int:
     """Run the named experiments (all by default); 0 when none crashed.
 
     With ``update``, the new records replace those of the same experiments in ``out/results.json`` and
-    the others are kept, so one experiment can be re-run after a change without re-running them all.
+    the others are kept, so one experiment can be re-run after a change without re-running them all. With
+    ``scheduler`` (a Dask scheduler's address, or ``local:K``) the experiments run as tasks on its workers,
+    each record naming the machine it ran on; the files are written here, as a serial run writes them.
     """
     unknown = sorted(set(names or []) - set(experiments()))
     if unknown:
@@ -244,41 +277,102 @@ def run(names: list[str] | None = None, *, quick: bool = False, out: Path = RESU
     except ResultsError as error:
         print(f"labkit reproduce: {error}")
         return 2
-    env = environment()
     chosen = [experiments()[n] for n in (names or experiments())]
-    print(f"labkit reproduce: {len(chosen)} experiments on {env['device']} ({env['cpu']}), "
-          f"{'QUICK MODE' if ctx.quick else 'full scale'}, seed {ctx.seed}, convolutional models in "
-          f"{settings.precisions()}")
-    records: list[dict] = []
-    for index, experiment in enumerate(chosen, start=1):
-        print(f"\n[{index}/{len(chosen)}] {experiment.name}: {experiment.description}", flush=True)
-        _config.seed_everything(ctx.seed)
-        start = time.perf_counter()
-        record = {"name": experiment.name, "lab": experiment.lab, "description": experiment.description,
-                  "metric": experiment.metric, "published": experiment.published,
-                  "lab_target": experiment.target, "seed": ctx.seed, "quick": ctx.quick}
+    if scheduler:
+        from labkit import cluster
+
         try:
-            record.update(experiment.run(ctx))
-        except Exception as error:  # one experiment's crash must not stop the others
-            record.update(value=None, error=f"{type(error).__name__}: {error}",
-                          traceback=traceback.format_exc(limit=5))
-            print(f"  CRASHED: {record['error']}")
-        record["seconds"] = time.perf_counter() - start
-        record["data"] = ctx.sources.get(record.get("dataset", "mnist"))
-        record["environment"] = env
-        record["verdict"] = verdict(experiment, record["value"])
-        records.append(record)
-        written = _in_registry_order({**kept, **{r["name"]: r for r in records}})
-        write_atomically(out / "results.json", json.dumps(written, indent=2) + "\n")
-        write_atomically(out / "results.md", report(written))
-        write_figure(written, out / "results.png")
-        shown = "—" if record["value"] is None else f"{record['value']:.4f}"
-        print(f"  {experiment.metric} = {shown} ({record['verdict']}, {record['seconds']:.0f} s)", flush=True)
+            connected = cluster.connect(scheduler)
+        except cluster.ClusterError as error:
+            print(f"labkit reproduce: {error} Nothing was run.")
+            return 2
+        print(f"labkit reproduce: {len(chosen)} experiments on {connected.workers} workers of {scheduler}, "
+              f"{'QUICK MODE' if ctx.quick else 'full scale'}, seed {ctx.seed}", flush=True)
+        completed = _on_cluster(chosen, ctx, connected)
+    else:
+        connected = None
+        env = environment()
+        print(f"labkit reproduce: {len(chosen)} experiments on {env['device']} ({env['cpu']}), "
+              f"{'QUICK MODE' if ctx.quick else 'full scale'}, seed {ctx.seed}, convolutional models in "
+              f"{settings.precisions()}")
+        completed = _serially(chosen, ctx, env)
+    records: list[dict] = []
+    try:
+        for record in completed:
+            records.append(record)
+            written = _in_registry_order({**kept, **{r["name"]: r for r in records}})
+            write_atomically(out / "results.json", json.dumps(written, indent=2) + "\n")
+            write_atomically(out / "results.md", report(written))
+            write_figure(written, out / "results.png")
+            shown = "—" if record["value"] is None else f"{record['value']:.4f}"
+            print(f"  {record['name']}: {record['metric']} = {shown} ({record['verdict']}, {record['seconds']:.0f} s"
+                  + (f" on {record['environment'].get('host')}" if connected else "") + ")", flush=True)
+    finally:
+        if connected is not None:
+            connected.close()
     crashed = [r["name"] for r in records if r["value"] is None]
     print(f"\nwrote {out / 'results.json'} and {out / 'results.md'}; "
           f"{len(records) - len(crashed)} ran, {len(crashed)} crashed{': ' + ', '.join(crashed) if crashed else ''}"
           + (f"; kept {len(kept)} earlier records" if kept else ""))
     return 1 if crashed else 0
+
+
+# --- on a cluster ------------------------------------------------------------------------------------
+
+def _on_cluster(chosen: list[Experiment], ctx: Context, connected):
+    """Each experiment as a task; one that ``needs`` others waits for their tasks and receives their trained
+    models. Yields each record as its task finishes."""
+    from labkit import cluster
+
+    distributed = cluster.distributed()
+    futures, by_name = {}, {}
+    for experiment in chosen:
+        inputs = [by_name[name] for name in experiment.needs if name in by_name]
+        future = connected.client.submit(run_task, experiment.name, ctx.quick, ctx.seed, *inputs, pure=False,
+                                         key=f"reproduce-{experiment.name}")
+        futures[future], by_name[experiment.name] = experiment, future
+    for future in distributed.as_completed(list(futures), loop=connected.client.loop):
+        experiment = futures[future]
+        try:
+            yield future.result()["record"]
+        except Exception as error:  # noqa: BLE001 - a lost worker or a broken task: the record says so
+            yield {"name": experiment.name, "lab": experiment.lab, "description": experiment.description,
+                   "metric": experiment.metric, "published": experiment.published, "lab_target": experiment.target,
+                   "seed": ctx.seed, "quick": ctx.quick, "value": None, "seconds": 0.0,
+                   "error": f"the task failed on the cluster: {type(error).__name__}: {error}", "data": None,
+                   "environment": {}, "verdict": "crashed"}
+
+
+def run_task(name: str, quick: bool, seed: int, *inputs: dict) -> dict:
+    """On a worker: run experiment ``name`` with the trained models of the tasks it needs; return its record and
+    the models it trained (as Keras files), plain data both."""
+    os.environ["LABKIT_QUICK"] = "1" if quick else "0"
+    ctx = Context(quick=quick, seed=seed)
+    for given in inputs:
+        ctx.trained.update(_models(given.get("models", {})))
+    before = set(ctx.trained)
+    record = execute(experiments()[name], ctx, environment())
+    return {"record": record, "models": {key: _model_bytes(model) for key, model in ctx.trained.items()
+                                         if key not in before}}
+
+
+def _model_bytes(model) -> bytes:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.keras"
+        model.save(path)
+        return path.read_bytes()
+
+
+def _models(saved: dict[str, bytes]) -> dict:
+    import keras
+
+    loaded = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for key, data in saved.items():
+            path = Path(folder) / f"{len(loaded)}.keras"
+            path.write_bytes(data)
+            loaded[key] = keras.models.load_model(path)
+    return loaded
 
 
 class ResultsError(Exception):

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import urllib.error
 from pathlib import Path
 
@@ -59,3 +64,29 @@ def cpu_flags(monkeypatch, tmp_path):
         cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n")
         monkeypatch.setattr(config, "cpu_has_bfloat16", lambda **kw: real(cpuinfo, **kw))
     return pretend
+
+
+LAB1_CORPUS = ROOT / "tests" / "files" / "submissions"
+LAB1_CORPUS_ARGS = ("--lab", "1", "--workers", "2", "--deadline", "60", "--cell-timeout", "10", "--memory-mb", "1500",
+                    "--seed", "7")
+"""How the committed Lab 1 corpus is graded, here and on a cluster (tests/test_cluster.py)."""
+
+
+@pytest.fixture(scope="session")
+def lab1_corpus_graded():
+    """The Lab 1 corpus graded once by `labkit grade` (2 workers, short limits) in a course folder under the home
+    folder, the gradebook beside the submissions, as an instructor lays it out: the process, the rows, the
+    gradebook's folder and the gradebook's text. Shared by the tests of local and cluster grading."""
+    home = Path(tempfile.mkdtemp(prefix="labkit-test-", dir=Path.home()))
+    try:
+        out = home / "course" / "lab1"
+        shutil.copytree(LAB1_CORPUS, out / "submissions", symlinks=True)
+        process = subprocess.run([sys.executable, "-m", "labkit.cli", "grade", str(out / "submissions"),
+                                  "--out", str(out / "gradebook.csv"), *LAB1_CORPUS_ARGS],
+                                 cwd=ROOT, capture_output=True, text=True, timeout=900)
+        text = (out / "gradebook.csv").read_text(encoding="utf-8")
+        with open(out / "gradebook.csv", newline="") as file:
+            rows = list(csv.DictReader(file))
+        yield process, rows, out, text
+    finally:
+        shutil.rmtree(home, ignore_errors=True)

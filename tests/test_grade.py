@@ -8,13 +8,9 @@ each import TensorFlow, 1-2 minutes on 2 cores, run once for all of them (a modu
 
 from __future__ import annotations
 
-import csv
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -256,8 +252,9 @@ def test_gradebook_is_written_atomically_and_names_are_not_formulas(tmp_path):
     """Is the CSV replaced whole (no leftover temporary file), with a student named '=cmd' kept as text?"""
     path = tmp_path / "gradebook.csv"
     outcome = gradebook.Outcome("=cmd", "ok", {"Q1": 2.0}, 2)
-    gradebook.write_csv(path, [outcome], {"Q1": 2})
-    assert path.read_text().splitlines() == ["student,score,max,Q1,status,seconds", "'=cmd,2,2,2,ok,0.0"]
+    gradebook.write_csv(path, [outcome], {"Q1": 2}, lab=1, kit="0.1.0+test")
+    assert path.read_text().splitlines() == ["student,score,max,Q1,status,seconds,sha256,lab,kit",
+                                             "'=cmd,2,2,2,ok,0.0,,1,0.1.0+test"]
     assert [p.name for p in tmp_path.iterdir()] == ["gradebook.csv"]
     assert gradebook.feedback_name("alice") == "alice.md"
     assert gradebook.feedback_name("../../etc/passwd").startswith("_.._etc_passwd-")
@@ -299,25 +296,10 @@ DEADLINE_S = 60
 
 
 @pytest.fixture(scope="module")
-def graded():
-    """The corpus graded once by `labkit grade` (2 workers, short limits) in a course folder under the home
-    folder, the gradebook beside the submissions, as an instructor lays it out: exit code, rows, the
-    gradebook's folder, seconds."""
-    home = Path(tempfile.mkdtemp(prefix="labkit-test-", dir=Path.home()))
-    try:
-        out = home / "course" / "lab1"
-        shutil.copytree(CORPUS, out / "submissions", symlinks=True)
-        started = time.monotonic()
-        process = subprocess.run(
-            [sys.executable, "-m", "labkit.cli", "grade", str(out / "submissions"), "--lab", "1",
-             "--out", str(out / "gradebook.csv"), "--workers", "2", "--deadline", str(DEADLINE_S),
-             "--cell-timeout", "10", "--memory-mb", "1500", "--seed", "7"],
-            cwd=ROOT, capture_output=True, text=True, timeout=900)
-        with open(out / "gradebook.csv", newline="") as file:
-            rows = list(csv.DictReader(file))
-        yield process, rows, out, time.monotonic() - started
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
+def graded(lab1_corpus_graded):
+    """The corpus graded once by `labkit grade` (see conftest.py): exit code, rows, the gradebook's folder."""
+    process, rows, out, _ = lab1_corpus_graded
+    return process, rows, out, None
 
 
 def test_corpus_has_every_case():

@@ -42,6 +42,8 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
     log: str = ""
     """What the run printed (capped), for the instructor: written to the feedback folder's logs/."""
+    digest: str = ""
+    """SHA-256 of the submitted notebook's bytes (empty for a link or a hidden entry, which are never read)."""
 
     @property
     def score(self) -> float:
@@ -77,16 +79,47 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
-def write_csv(path: Path, outcomes: list[Outcome], questions: dict[str, float]) -> None:
-    """The gradebook: student, score, max, one column per question, status, seconds; sorted by student."""
+RUN_COLUMNS = ("status", "seconds", "sha256", "lab", "kit")
+"""The columns after the points: how the row came about. ``sha256``, ``lab`` and ``kit`` say what was graded,
+by which lab and which version of the kit's grading: a resumed run keeps a row only when all three match."""
+
+
+def write_csv(path: Path, outcomes: list[Outcome], questions: dict[str, float], *, lab: int, kit: str) -> None:
+    """The gradebook: student, score, max, one column per question, status, seconds, then what was graded
+    (the submission's SHA-256, the lab, the kit's grading version); sorted by student."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", "score", "max", *questions, "status", "seconds"])
+    writer.writerow(["student", "score", "max", *questions, *RUN_COLUMNS])
     for outcome in sorted(outcomes, key=lambda o: o.student):
         writer.writerow([_cell(outcome.student), _number(outcome.score), _number(outcome.maximum),
                          *(_number(outcome.points.get(gid, 0)) for gid in questions), outcome.status,
-                         f"{outcome.seconds:.1f}"])
+                         f"{outcome.seconds:.1f}", outcome.digest, lab, kit])
     write_atomically(path, buffer.getvalue())
+
+
+def read_csv(path: Path, questions: dict[str, float], *, lab: int, kit: str) -> dict[str, Outcome]:
+    """The rows of an earlier gradebook that a resumed run may keep: those of the same lab, kit and questions,
+    by student, as outcomes (their feedback files stay as written). Anything unreadable keeps nothing."""
+    try:
+        with open(path, newline="", encoding="utf-8") as file:
+            reader = csv.DictReader(file)
+            if reader.fieldnames != ["student", "score", "max", *questions, *RUN_COLUMNS]:
+                return {}
+            rows = list(reader)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return {}
+    kept = {}
+    for row in rows:
+        if row["lab"] != str(lab) or row["kit"] != kit or not row["sha256"] or row["status"] not in STATUSES:
+            continue
+        student = row["student"][1:] if row["student"][:2] in ("'=", "'+", "'-", "'@") else row["student"]
+        try:
+            points = {gid: float(row[gid]) for gid in questions}
+            kept[student] = Outcome(student, row["status"], points, float(row["max"]), float(row["seconds"]),
+                                    digest=row["sha256"])
+        except ValueError:
+            continue
+    return kept
 
 
 _EXPLAIN = {
@@ -141,14 +174,14 @@ def feedback_name(student: str) -> str:
     return safe + ".md"
 
 
-def summary(outcomes: list[Outcome], *, seconds: float, workers: int) -> str:
-    """Counts per status, the mean score, and the time taken."""
+def summary(outcomes: list[Outcome], *, seconds: float, workers: int, graded: int | None = None) -> str:
+    """Counts per status, the mean score, and the time taken (``graded``: submissions run in this run, if not all)."""
     counts = Counter(o.status for o in outcomes)
     n = len(outcomes)
+    graded = n if graded is None else graded
     mean = sum(o.score for o in outcomes) / n if n else 0.0
     maximum = max((o.maximum for o in outcomes), default=0)
-    per = sum(o.seconds for o in outcomes) / n if n else 0.0
     statuses = ", ".join(f"{status} {counts[status]}" for status in STATUSES if counts[status])
     return (f"{n} submissions: {statuses or 'none'}; mean score {mean:.2f} / {_number(maximum)}; "
-            f"{seconds:.0f} s with {workers} worker(s), {per:.1f} s per submission, "
-            f"{60 * n / seconds if seconds else 0:.1f} submissions per minute")
+            f"{graded} run in {seconds:.0f} s with {workers} worker(s), {seconds / graded if graded else 0:.1f} s "
+            f"per submission, {60 * graded / seconds if seconds else 0:.1f} submissions per minute")

@@ -10,20 +10,24 @@ ends for certain.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import os
+import platform
 import shutil
 import sys
 import tempfile
 import threading
 import time
 import zlib
-from concurrent.futures import CancelledError, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+import labkit
 from labkit import labs
 from labkit.checks import judge
 from labkit.grading import gradebook, sandbox, submission, template
@@ -84,56 +88,105 @@ def _environment(workdir: Path, threads: int) -> dict[str, str]:
             "TF_NUM_INTEROP_THREADS": "1"}
 
 
-def grade_one(path: Path, lab: Lab, *, limits: sandbox.Limits, hide: list[Path] = (),
-              seed: int | None = None, threads: int = 1) -> Outcome:
-    """Grade one submission (a notebook, or a folder holding one). Never raises for what it contains."""
-    started = time.monotonic()
+@dataclass(frozen=True)
+class Task:
+    """What grading one submission needs, as plain data: sent to a worker, which returns an :class:`Outcome`."""
+
+    student: str
+    lab: int
+    template: template.Template
+    answers: dict[str, str]
+    missing: tuple[str, ...]
+    notes: tuple[str, ...]
+    limits: sandbox.Limits
+    hide: tuple[Path, ...] = ()
+    seed: int | None = None
+    threads: int = 1
+    digest: str = ""
+
+
+def read_submission(path: Path, lab: Lab, *, limits: sandbox.Limits, hide: list[Path] = (),
+                    seed: int | None = None, threads: int = 1) -> Outcome | Task:
+    """The client's half of grading one submission: read it (never following a link) and keep its answers.
+
+    Returns the :class:`Task` a worker runs, or the finished :class:`Outcome` when nothing needs running
+    (the file cannot be read, or no exercise is answered).
+    """
     student = submission.student_name(path)
-    zero = dict.fromkeys(lab.questions, 0.0)
-    outcome = Outcome(student, "ok", dict(zero), lab.template.max_score)
+    outcome = Outcome(student, "ok", dict.fromkeys(lab.questions, 0.0), lab.template.max_score)
     try:
-        notebook = submission.load(path, lab.template.notebook)
+        loaded = submission.load(path, lab.template.notebook)
     except submission.SubmissionError as error:
         outcome.status, outcome.notes = error.status, [str(error)]
-        outcome.seconds = time.monotonic() - started
         return outcome
-    answers = submission.answers(notebook, list(lab.questions), lab.template.lab_cells)
+    outcome.digest = loaded.digest
+    answers = submission.answers(loaded.notebook, list(lab.questions), lab.template.lab_cells)
     missing = [gid for gid in lab.questions if gid not in answers.sources
                or submission.unanswered(answers.sources[gid], lab.template.placeholder(gid))]
     if len(missing) == len(lab.questions):  # nothing to run: no answer can score
         outcome.status, outcome.notes = "missing_answer", [f"not answered: {', '.join(missing)}"] + answers.notes
         outcome.feedback = {gid: ["not answered: the cell is missing or still holds the placeholder"]
                             for gid in lab.questions}
-        outcome.seconds = time.monotonic() - started
         return outcome
-    cells = lab.template.rebuild(answers.sources)
+    return Task(student, lab.number, lab.template, answers.sources, tuple(missing), tuple(answers.notes), limits,
+                tuple(Path(p) for p in hide), seed, threads, loaded.digest)
+
+
+@functools.lru_cache(maxsize=None)
+def _grading(number: int) -> tuple[object, dict]:
+    """A lab's grading module and the grader's reference data, loaded once per grading process."""
+    module = labs.get(number).part("grading")
+    return module, module.reference()
+
+
+def grade_task(task: Task) -> Outcome:
+    """The worker's half: run the answers in the sandbox and score what they exported. Never raises for what the
+    submission does; raises :class:`sandbox.SandboxError` when the sandbox itself fails."""
+    started = time.monotonic()
+    module, reference = _grading(task.lab)
+    lab = Lab(task.lab, module, task.template, reference)
+    outcome = Outcome(task.student, "ok", dict.fromkeys(lab.questions, 0.0), lab.template.max_score,
+                      digest=task.digest)
+    cells = lab.template.rebuild(task.answers)
     workdir = Path(tempfile.mkdtemp(prefix="labkit-grade-"))
     try:
-        rng = np.random.default_rng(None if seed is None else [seed, zlib.crc32(student.encode())])
-        inputs = lab.module.make_inputs(rng)
+        rng = np.random.default_rng(None if task.seed is None else [task.seed, zlib.crc32(task.student.encode())])
+        inputs = module.make_inputs(rng)
         (workdir / "inputs").mkdir()
         for name, value in inputs.items():
             np.save(workdir / "inputs" / f"{name}.npy", value, allow_pickle=False)
+        limits = task.limits
         # The first cell, the lab's imports (TensorFlow: 5-15 s), is bounded by the deadline only.
         timeouts = [limits.deadline_s] + [limits.cell_timeout_s] * (len(cells) - 1)
         (workdir / "cells.json").write_text(json.dumps([{"source": c.source, "timeout": t}
                                                         for c, t in zip(cells, timeouts)]), encoding="utf-8")
         progress = workdir / "progress.jsonl"
         result = sandbox.run([sys.executable, "-I", "-m", KERNEL, "cells.json", str(progress)], workdir=workdir,
-                             env=_environment(workdir, threads), limits=limits, progress=progress,
-                             timeouts=timeouts, hide=list(hide), expose=EXPOSE)
+                             env=_environment(workdir, task.threads), limits=limits, progress=progress,
+                             timeouts=timeouts, hide=list(task.hide), expose=EXPOSE)
         if not result.started and result.killed_for is None:
-            raise sandbox.SandboxError(f"the grading kernel did not start for {student} (exit code "
-                                       f"{result.returncode}): {result.output.strip()[-600:] or 'no output'}")
+            raise sandbox.SandboxError(f"the grading kernel did not start for {task.student} on "
+                                       f"{platform.node()} (exit code {result.returncode}): "
+                                       f"{result.output.strip()[-600:] or 'no output'}")
         for gid in lab.questions:
-            outcome.points[gid], outcome.feedback[gid] = _score(lab, workdir, gid, inputs, gid in missing)
-        outcome.status = _status(result, cells, missing)
-        outcome.notes = _notes(result, cells, limits) + answers.notes
+            outcome.points[gid], outcome.feedback[gid] = _score(lab, workdir, gid, inputs, gid in task.missing)
+        outcome.status = _status(result, cells, list(task.missing))
+        outcome.notes = _notes(result, cells, limits) + list(task.notes)
         outcome.log = result.output
-        if missing:
-            outcome.notes.insert(0, f"not answered: {', '.join(missing)}")
+        if task.missing:
+            outcome.notes.insert(0, f"not answered: {', '.join(task.missing)}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+def grade_one(path: Path, lab: Lab, *, limits: sandbox.Limits, hide: list[Path] = (),
+              seed: int | None = None, threads: int = 1) -> Outcome:
+    """Grade one submission (a notebook, or a folder holding one), here. Never raises for what it contains."""
+    started = time.monotonic()
+    work = read_submission(path, lab, limits=limits, hide=hide, seed=seed, threads=threads)
+    outcome = grade_task(work) if isinstance(work, Task) else work
     outcome.seconds = time.monotonic() - started
     return outcome
 
@@ -221,46 +274,119 @@ class _Progress:
             self.stream.flush()
 
 
+def grading_code(number: int) -> str:
+    """A digest of the code that decides lab ``number``'s marks, as installed here: its rules and grading, and the
+    grading run's own cells. A worker compares it with the client's."""
+    digest = hashlib.sha256()
+    package = Path(labs.get(number).constants.__file__).parent
+    for path in (package / "rules.py", package / "grading.py", *(Path(__file__).parent / name for name in
+                                                                   ("exports.py", "template.py", "kernel.py"))):
+        digest.update(path.read_bytes() if path.is_file() else b"")
+    return digest.hexdigest()[:8]
+
+
+def kit_version(lab: Lab) -> str:
+    """``VERSION+CODE.TEMPLATE``: the kit's version, :func:`grading_code` and a digest of the lab's template. A
+    row graded by other rules or another template is graded again when a run resumes."""
+    template_digest = hashlib.sha256(json.dumps([lab.template.questions, lab.template.placeholders,
+                                                 lab.template.preamble], sort_keys=True).encode()).hexdigest()
+    return f"{labkit.__version__}+{grading_code(lab.number)}.{template_digest[:6]}"
+
+
 class _Recorder:
     """Writes the gradebook (all rows so far) and one submission's feedback, as each outcome arrives."""
 
-    def __init__(self, out: Path, feedback: Path, lab: Lab):
-        self.out, self.feedback, self.lab = out, feedback, lab
+    def __init__(self, out: Path, feedback: Path, lab: Lab, kit: str):
+        self.out, self.feedback, self.lab, self.kit = out, feedback, lab, kit
         self.outcomes: list[Outcome] = []
 
-    def __call__(self, outcome: Outcome) -> None:
+    def __call__(self, outcome: Outcome, *, kept: bool = False) -> None:
+        """Record one outcome; a ``kept`` row of an earlier run keeps the feedback it has."""
         try:
-            name = gradebook.feedback_name(outcome.student)
-            gradebook.write_atomically(self.feedback / name, gradebook.feedback_text(
-                outcome, lab=self.lab.number, questions=self.lab.questions))
-            if outcome.log:
-                gradebook.write_atomically(self.feedback / "logs" / f"{name[:-3]}.log", outcome.log)
+            if not kept:
+                name = gradebook.feedback_name(outcome.student)
+                gradebook.write_atomically(self.feedback / name, gradebook.feedback_text(
+                    outcome, lab=self.lab.number, questions=self.lab.questions))
+                if outcome.log:
+                    gradebook.write_atomically(self.feedback / "logs" / f"{name[:-3]}.log", outcome.log)
         except Exception as error:  # this submission's problem: its row says so, and the run goes on
             outcome.status = "crashed"
             outcome.notes.append(f"the grader could not write this submission's feedback ({type(error).__name__}: "
                                  f"{error}); its points stand, but grade it again")
         self.outcomes.append(outcome)
         try:
-            gradebook.write_csv(self.out, self.outcomes, self.lab.questions)
+            gradebook.write_csv(self.out, self.outcomes, self.lab.questions, lab=self.lab.number, kit=self.kit)
         except OSError as error:
             raise GradingError(f"the gradebook {self.out} cannot be written ({error.strerror or error}); "
                                "choose another --out") from None
 
 
+class _Local:
+    """Grades tasks in this process, ``workers`` at a time (threads, each waiting on its sandboxed kernel)."""
+
+    def __init__(self, workers: int, hide: list[Path]):
+        self.workers = workers
+        try:
+            sandbox.preflight(hide=hide, expose=EXPOSE)
+        except sandbox.SandboxError as error:
+            raise GradingError(f"{error}. Nothing was graded: no gradebook was written. Check the folders given "
+                               "and that bubblewrap works here (`bwrap --ro-bind / / true`).") from None
+
+    def results(self, tasks: list[Task]):
+        """``(task, outcome or the exception it raised)`` as each finishes."""
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            jobs = {pool.submit(grade_task, task): task for task in tasks}
+            try:
+                for job in as_completed(jobs):
+                    try:
+                        yield jobs[job], job.result()
+                    except Exception as error:  # noqa: BLE001 - handed to the caller, which decides
+                        yield jobs[job], error
+            finally:
+                for job in jobs:
+                    job.cancel()
+
+    def close(self) -> None:
+        pass
+
+
+def _crashed(task: Task, lab: Lab, note: str) -> Outcome:
+    return Outcome(task.student, "crashed", dict.fromkeys(lab.questions, 0.0), lab.template.max_score,
+                   notes=[note], digest=task.digest)
+
+
 def grade_folder(folder: Path, *, lab: int, out: Path, feedback: Path | None = None, workers: int = 2,
                  limits: sandbox.Limits | None = None, solutions: Path = Path("solutions"),
-                 seed: int | None = None, stream=sys.stderr) -> list[Outcome]:
+                 seed: int | None = None, scheduler: str | None = None, regrade: bool = False,
+                 stream=sys.stderr) -> list[Outcome]:
     """Grade every submission in ``folder``; the gradebook is rewritten after each one.
 
     Every entry that looks like a submission gets exactly one row: links (``invalid``) and hidden entries
-    (``skipped``) without being run. Raises :class:`GradingError` when grading cannot start, or must stop
-    because the sandbox itself fails (the rows written until then stay).
+    (``skipped``) without being run. A row of an earlier run of the same gradebook is kept when its
+    submission's bytes, the lab and the kit's grading are unchanged (``regrade`` grades everything again).
+    With ``scheduler`` (a Dask scheduler's address, or ``local:K``) the submissions are graded by that
+    cluster's workers (:mod:`labkit.grading.cluster`); the gradebook and feedback are written here only.
+    Raises :class:`GradingError` when grading cannot start, or must stop because the sandbox itself fails
+    (the rows written until then stay).
     """
     folder, limits = Path(folder), limits or sandbox.Limits()
     if workers < 1 or limits.deadline_s <= 0 or limits.cell_timeout_s <= 0 or limits.memory_mb <= 0:
         raise GradingError("--workers, --deadline, --cell-timeout and --memory-mb must be positive")
     if not folder.is_dir():
         raise GradingError(f"{folder} is not a folder of submissions")
+    if scheduler:  # first: an address that cannot be reached is said at once
+        from labkit.grading import cluster
+
+        pool = cluster.connect(scheduler)
+        try:
+            return _grade_folder(pool, folder, lab, out, feedback, limits, solutions, seed, regrade, stream)
+        finally:
+            pool.close()
+    return _grade_folder(None, folder, lab, out, feedback, limits, solutions, seed, regrade, stream, workers)
+
+
+def _grade_folder(pool, folder: Path, lab: int, out: Path, feedback: Path | None, limits: sandbox.Limits,
+                  solutions: Path, seed: int | None, regrade: bool, stream, workers: int = 1) -> list[Outcome]:
     out = Path(out).resolve()
     feedback = Path(feedback).resolve() if feedback else out.parent / f"{out.stem}_feedback"
     found, ignored = submission.find(folder, exclude=(out, feedback))
@@ -272,48 +398,62 @@ def grade_folder(folder: Path, *, lab: int, out: Path, feedback: Path | None = N
     if duplicated:
         raise GradingError(f"two submissions for {', '.join(duplicated)} (a notebook and a folder?): keep one")
     graded = load_lab(lab, solutions)
-    if sandbox.isolation() != "bubblewrap":
-        print(f"warning: {sandbox.FALLBACK_WARNING}", file=stream)
+    kit = kit_version(graded)
     hide = [folder.resolve(), out.parent, feedback, Path(solutions).resolve()]
-    try:
-        sandbox.preflight(hide=hide, expose=EXPOSE)
-    except sandbox.SandboxError as error:
-        raise GradingError(f"{error}. Nothing was graded: no gradebook was written. Check the folders given "
-                           f"({folder}, {out.parent}) and that bubblewrap works here (`bwrap --ro-bind / / true`)."
-                           ) from None
-    threads = max(1, (os.cpu_count() or 1) // workers)
-    record = _Recorder(out, feedback, graded)
+    if pool is not None:
+        pool.check(hide=hide, kit=kit, lab=lab, expose=EXPOSE)
+        threads = pool.threads
+    else:
+        if sandbox.isolation() != "bubblewrap":
+            print(f"warning: {sandbox.FALLBACK_WARNING}", file=stream)
+        pool = _Local(workers, hide)
+        threads = max(1, (os.cpu_count() or 1) // workers)
+    return _grade(pool, found, ignored, graded, kit, out, feedback, limits, hide, seed, threads, regrade, stream)
+
+
+def _grade(pool, found, ignored, graded: Lab, kit: str, out: Path, feedback: Path, limits: sandbox.Limits,
+           hide: list[Path], seed: int | None, threads: int, regrade: bool, stream) -> list[Outcome]:
+    earlier = {} if regrade else gradebook.read_csv(out, graded.questions, lab=graded.number, kit=kit)
+    record = _Recorder(out, feedback, graded, kit)
     progress = _Progress(len(found), stream)
     started = time.monotonic()
-    for entry in (e for e in found if e.status):
-        record(Outcome(entry.student, entry.status, dict.fromkeys(graded.questions, 0.0), graded.template.max_score,
-                       notes=[entry.note]))
-        progress.update(record.outcomes[-1])
-    stopped: sandbox.SandboxError | None = None
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        jobs = {pool.submit(grade_one, entry.path, graded, limits=limits, hide=hide, seed=seed, threads=threads):
-                entry for entry in found if not entry.status}
-        for job in as_completed(jobs):
-            try:
-                outcome = job.result()
-            except sandbox.SandboxError as error:  # the grader's problem: stop, and blame no student
-                if stopped is None:
-                    stopped = error
-                    for other in jobs:
-                        other.cancel()
+    tasks, kept = [], 0
+    for entry in found:
+        if entry.status:
+            outcome = Outcome(entry.student, entry.status, dict.fromkeys(graded.questions, 0.0),
+                              graded.template.max_score, notes=[entry.note])
+        else:
+            outcome = read_submission(entry.path, graded, limits=limits, hide=hide, seed=seed, threads=threads)
+        if isinstance(outcome, Task):
+            prior = earlier.get(outcome.student)
+            if prior is None or prior.digest != outcome.digest:
+                tasks.append(outcome)
                 continue
-            except CancelledError:
-                continue
-            except Exception as error:  # a grader bug must still leave a row for the student
-                outcome = Outcome(jobs[job].student, "crashed", dict.fromkeys(graded.questions, 0.0),
-                                  graded.template.max_score,
-                                  notes=[f"the grader failed: {type(error).__name__}: {error}"])
+            record(prior, kept=True)
+            kept += 1
+            outcome = prior
+        else:
             record(outcome)
-            progress.update(outcome)
+        progress.update(outcome)
+    stopped = None
+    for task, result in pool.results(tasks):
+        if isinstance(result, sandbox.SandboxError):  # the grader's problem: stop, and blame no student
+            stopped = result
+            break
+        if isinstance(result, Exception):  # a grader bug or a lost worker must still leave a row
+            result = _crashed(task, graded, getattr(result, "note", None)
+                              or f"the grader failed: {type(result).__name__}: {result}")
+        record(result)
+        progress.update(result)
     if stopped is not None:
-        raise GradingError(f"grading stopped: {stopped}. {len(record.outcomes)} of {len(found)} submissions were "
-                           f"graded and are in {out}; the others have no row. Fix the cause and grade again.")
-    print(gradebook.summary(record.outcomes, seconds=time.monotonic() - started, workers=workers), file=stream)
+        raise GradingError(f"grading stopped: {stopped}. {len(record.outcomes)} of {len(found)} submissions have "
+                           f"their row in {out}; the others have none. Fix the cause and grade again: the rows "
+                           "written are kept.")
+    print(gradebook.summary(record.outcomes, seconds=time.monotonic() - started, workers=pool.workers,
+                            graded=len(tasks)), file=stream)
+    if kept:
+        print(f"kept {kept} row(s) graded earlier (same submission, lab and kit; --regrade grades them again)",
+              file=stream)
     if ignored:
         print(f"not submissions, not graded: {', '.join(ignored)}", file=stream)
     print(f"gradebook: {out} · feedback: {feedback}/ · isolation: {sandbox.isolation()}", file=stream)
@@ -322,11 +462,11 @@ def grade_folder(folder: Path, *, lab: int, out: Path, feedback: Path | None = N
 
 def main(folder: Path, *, lab: int, out: Path, feedback: Path | None = None, workers: int = 2,
          limits: sandbox.Limits | None = None, solutions: Path = Path("solutions"),
-         seed: int | None = None) -> int:
+         seed: int | None = None, scheduler: str | None = None, regrade: bool = False) -> int:
     """``labkit grade``: 0 when every submission was graded to its end, 1 otherwise, 2 when nothing could start."""
     try:
         outcomes = grade_folder(folder, lab=lab, out=out, feedback=feedback, workers=workers, limits=limits,
-                                solutions=solutions, seed=seed)
+                                solutions=solutions, seed=seed, scheduler=scheduler, regrade=regrade)
     except GradingError as error:
         print(f"labkit grade: error: {error}", file=sys.stderr)
         return 2

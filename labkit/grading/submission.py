@@ -10,14 +10,18 @@ a student may have edited, and every extra cell.
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbformat
+if TYPE_CHECKING:
+    import nbformat
+
 
 MAX_NOTEBOOK_BYTES = 20 * 2**20
 
@@ -109,7 +113,15 @@ def _inside(link: Path, folder: Path) -> bool:
 _NOFOLLOW = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
-def load(submission: Path, expected_name: str) -> nbformat.NotebookNode:
+@dataclass(frozen=True)
+class Loaded:
+    """A submission's notebook, and the SHA-256 of the file's bytes (what a resumed run compares)."""
+
+    notebook: nbformat.NotebookNode
+    digest: str
+
+
+def load(submission: Path, expected_name: str) -> Loaded:
     """The notebook to grade for one submission (a folder must hold exactly one, or the lab's own), read
     without following any symbolic link: a link found at open time is refused, so none can be swapped in
     between looking and reading."""
@@ -126,7 +138,7 @@ def load(submission: Path, expected_name: str) -> nbformat.NotebookNode:
         try:
             if stat.S_ISDIR(os.fstat(fd).st_mode):
                 return _load_from_folder(fd, submission.name, expected_name)
-            return parse(_read_regular(fd, submission.name), submission.name)
+            return _parsed(_read_regular(fd, submission.name), submission.name)
         finally:
             os.close(fd)
     finally:
@@ -140,7 +152,11 @@ def _refusal(name: str, error: OSError) -> SubmissionError:
     return SubmissionError("unreadable", f"{name} cannot be read ({error.strerror})")
 
 
-def _load_from_folder(folder_fd: int, folder: str, expected_name: str) -> nbformat.NotebookNode:
+def _parsed(data: bytes, name: str) -> Loaded:
+    return Loaded(parse(data, name), hashlib.sha256(data).hexdigest())
+
+
+def _load_from_folder(folder_fd: int, folder: str, expected_name: str) -> Loaded:
     notebooks, links = [], []
     for top, dirs, files, top_fd in os.fwalk(dir_fd=folder_fd, follow_symlinks=False):
         dirs[:] = sorted(d for d in dirs if d != CHECKPOINTS)
@@ -161,7 +177,7 @@ def _load_from_folder(folder_fd: int, folder: str, expected_name: str) -> nbform
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise SubmissionError("unreadable", f"{folder}/{chosen} is not a file")
-        return parse(_read_regular(fd, chosen), Path(chosen).name)
+        return _parsed(_read_regular(fd, chosen), Path(chosen).name)
     finally:
         os.close(fd)
 
@@ -197,7 +213,7 @@ def read(path: Path) -> nbformat.NotebookNode:
     path = Path(path)
     if path.is_dir():
         raise SubmissionError("unreadable", f"{path.name} is missing or not a file")
-    return load(path, path.name)
+    return load(path, path.name).notebook
 
 
 def parse(data: bytes, name: str) -> nbformat.NotebookNode:
@@ -218,6 +234,8 @@ def parse(data: bytes, name: str) -> nbformat.NotebookNode:
     if version != 4:
         raise SubmissionError("invalid", f"{name} has notebook format {version!r}; expected 4: open it "
                               "in JupyterLab 4 or Notebook 7 and save it again")
+    import nbformat  # here: it imports jsonschema, seconds on a busy machine, and grading may fail before this
+
     try:
         notebook = nbformat.reads(text, as_version=4)
         nbformat.validate(notebook)

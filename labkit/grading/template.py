@@ -14,9 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
-
-from labkit.assign import graded_cells, student_notebook
 
 
 class TemplateError(Exception):
@@ -75,6 +72,10 @@ def load(solution: Path, *, lab: int, exercises: list[str]) -> Template:
     if not solution.is_file():
         raise TemplateError(f"solution notebook {solution} not found; pass --solutions (the folder of "
                             "the lab's solution notebooks)")
+    import nbformat
+
+    from labkit.assign import graded_cells, student_notebook
+
     notebook = nbformat.read(solution, as_version=4)
     graded = graded_cells(notebook, name=solution.name)
     if list(graded) != list(exercises):

@@ -111,9 +111,9 @@ EXPERIMENTS = [
     Experiment("lab4-fashion", 4, "Conv AE 64-32-16 on Fashion-MNIST, 10 epochs, batch 128", "val_bce",
                autoencoder("improved", "fashion-mnist"), published=0.2613),
     Experiment("lab4-frozen", 4, f"Fashion-MNIST: frozen MNIST encoder (cut after {CUT}) + Dense(10), "
-               f"batch {BATCH}", "test_accuracy", frozen, published=0.8897),
+               f"batch {BATCH}", "test_accuracy", frozen, published=0.8897, needs=("lab4-improved",)),
     Experiment("lab4-fine-tuned", 4, f"Fashion-MNIST: that classifier fine-tuned end to end at 1e-4, batch {BATCH}",
-               "test_accuracy", fine_tuned),
+               "test_accuracy", fine_tuned, needs=("lab4-frozen",)),
     Experiment("lab4-scratch", 4, "Fashion-MNIST: CNN from scratch Conv32-pool-Conv64-pool-Dense128, "
                f"batch {SCRATCH_BATCH}", "test_accuracy", scratch, published=0.9090),
 ]
