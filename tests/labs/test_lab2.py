@@ -172,7 +172,8 @@ def test_a_bfloat16_output_is_explained_and_float32_output_layers_pass(capsys, p
     policy("mixed_bfloat16")
     encoder, decoder = _encoder(), _decoder()
     fixed_encoder, fixed_decoder = _encoder(last_dtype="float32"), _decoder(last_dtype="float32")
-    with pytest.raises(CheckFailed, match=r'output dtype: expected float32; found bfloat16.*Flatten\(dtype="float32"\)'):
+    with pytest.raises(CheckFailed,
+                       match=r'output dtype: expected float32; found bfloat16.*Flatten\(dtype="float32"\)'):
         checks.check_denoiser_encoder(encoder)
     with pytest.raises(CheckFailed, match=r'output dtype: expected float32; found bfloat16.*dtype="float32"'):
         checks.check_denoiser_decoder(decoder)
@@ -369,4 +370,5 @@ def test_prepare_in_the_sandbox_and_the_graders_reference_hold_the_same_images(m
     for name in ("x_train", "x_test", "x_train_noisy", "x_test_noisy"):
         assert np.array_equal(namespace[name], reference[name]), name
     assert not np.array_equal(reference["x_train"], reference["x_train_noisy"])
-    assert getattr(namespace["autoencoder"], "optimizer", None) is None and namespace["autoencoder"].output_shape == (None, 28, 28, 1)
+    autoencoder = namespace["autoencoder"]
+    assert getattr(autoencoder, "optimizer", None) is None and autoencoder.output_shape == (None, 28, 28, 1)

@@ -38,8 +38,10 @@ reconstruction = layers.Conv2D(1, 3, padding="same", activation="{output}", name
                                dtype="float32")(h)
 decoder = keras.Model(features_in, reconstruction, name="decoder")'''
 
-_TRANSPOSED = '''h = layers.Conv2DTranspose({first}, 3, strides={stride}, padding="same", activation="{inner}", name="dec_convT1")(h)
-h = layers.Conv2DTranspose({second}, 3, strides={stride}, padding="same", activation="{inner}", name="dec_convT2")(h)'''
+_TRANSPOSED = '''h = layers.Conv2DTranspose({first}, 3, strides={stride}, padding="same", activation="{inner}",
+                           name="dec_convT1")(h)
+h = layers.Conv2DTranspose({second}, 3, strides={stride}, padding="same", activation="{inner}",
+                           name="dec_convT2")(h)'''
 
 
 def _decoder(first=64, second=32, stride=2, inner="relu", output="sigmoid", upsample=None) -> str:

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from labkit.checks import Exercise, describe, problem
+from labkit.checks import Exercise, describe, layers_of, problem
 from labkit.labs.lab1.rules import compiled_rule, observe_compiled, observe_pipelines
 from labkit.labs.lab2 import BATCH_SIZE, FILTERS, STRIDES
 
@@ -147,7 +147,8 @@ def _noise_problems(outputs: dict, grey: np.ndarray, images: np.ndarray, small: 
     if uniform or kurtosis < 2.4:
         found = (f"a standard deviation of {spread * small:.3f}, as uniform noise in [-{small:.3f}, {small:.3f}] "
                  "gives" if uniform else f"a flat, uniform-like distribution (kurtosis {kurtosis:.2f}, not 3)")
-        return [problem(f"the noise's distribution at factor {small:.3f}", f"Gaussian, with standard deviation {small:.3f}", found,
+        return [problem(f"the noise's distribution at factor {small:.3f}",
+                        f"Gaussian, with standard deviation {small:.3f}", found,
                         "Draw from a normal distribution (rng.normal or rng.standard_normal), not a uniform one.")]
     for call, factor in (("zero", 0.0), ("images", small), ("large", large)):
         wanted = np.clip(images + factor * noise, 0.0, 1.0)
@@ -185,8 +186,6 @@ def _plain(value):
 def describe_model(model) -> dict:
     """A Keras model as plain data: shapes, output dtypes, each layer's class and settings (sub-models' layers
     included), and the dtypes its weighted layers compute in."""
-    from labkit.checks import layers_of
-
     found = []
     for layer in layers_of(model, object):
         try:
@@ -195,9 +194,10 @@ def describe_model(model) -> dict:
             config = {}
         found.append({"class": type(layer).__name__,
                       **{key: _plain(config[key]) for key in _SETTINGS if key in config}})
-    return {"inputs": [list(tensor.shape) for tensor in model.inputs],
-            "outputs": [list(tensor.shape) for tensor in model.outputs],
-            "output_dtypes": [str(getattr(tensor, "dtype", "?")) for tensor in model.outputs],
+    inputs, outputs = getattr(model, "inputs", None) or [], getattr(model, "outputs", None) or []
+    return {"inputs": [list(tensor.shape) for tensor in inputs],
+            "outputs": [list(tensor.shape) for tensor in outputs],
+            "output_dtypes": [str(getattr(tensor, "dtype", "?")) for tensor in outputs],
             "compute_dtypes": sorted({str(layer.compute_dtype) for layer in layers_of(model, object)
                                       if layer.weights and not hasattr(layer, "layers")}),
             "layers": found}
@@ -209,7 +209,11 @@ def observe_model(name: str, model, probe: np.ndarray) -> dict:
 
     if not isinstance(model, keras.Model):
         return {f"{name}.kind": _kind(model)}
-    observed = {f"{name}.model": describe_model(model), f"{name}.params": int(model.count_params())}
+    try:
+        params = int(model.count_params())
+    except ValueError:  # a subclassed model that was never called has no weights yet
+        params = 0
+    observed = {f"{name}.model": describe_model(model), f"{name}.params": params}
     weights = model.get_weights()
     observed[f"{name}.weights"] = len(weights)
     for index, weight in enumerate(weights):
@@ -369,7 +373,8 @@ def _explain_encoder(strides: tuple[int, ...]):
         convs = _layers(description, "Conv2D")
         found = [layer.get("strides") for layer in convs]
         if len(convs) == len(strides) and found != [[s, s] for s in strides]:
-            return problem("the convolutions' strides", f"{list(strides)} (the last two halve the maps: 28 → 14 → 7)",
+            return problem("the convolutions' strides",
+                           f"{list(strides)} (the last two halve the maps: 28 → 14 → 7)",
                            str([s[0] if isinstance(s, list) and s else s for s in found]),
                            "Pass strides=2 to the second and third Conv2D only.")
         activations = [layer.get("activation") for layer in convs]
@@ -452,10 +457,10 @@ def denoiser_rule(observed, inputs: dict, expected: dict) -> list[str]:
                           layers="the encoder's and the decoder's", explain=explain)
 
 
+# Not graded: the self-check after Step 3 (check_denoiser), on the model the notebook composes from the encoder
+# and the decoder of exercises 2 and 3.
 DENOISER = Exercise("L2-denoiser", ("autoencoder",), observe_denoiser, denoiser_rule,
-                    "denoising autoencoder: decoder(encoder(image)), 185,217 parameters.",
-                    notes={"graded": "no: the self-check after Step 3 (check_denoiser), on the model the notebook "
-                                     "composes from the two graded exercises"})
+                    "denoising autoencoder: decoder(encoder(image)), 185,217 parameters.")
 
 
 # --- Exercise 4: (noisy, clean) pairs and the compiled model ----------------------------------------
@@ -543,7 +548,8 @@ def _pairs_problems(observed, name: str, wanted: dict, inputs: dict) -> list[str
         if not np.array_equal(x_at, y_at):
             return [problem("each (input, target) pair", "a noisy image with its own clean original",
                             "noisy and clean images of different digits",
-                            "Shuffle the pairs together: build one dataset from (noisy, clean), not two shuffled ones.")]
+                            "Shuffle the pairs together: build one dataset from (noisy, clean), not two shuffled "
+                            "ones.")]
         if not np.array_equal(np.sort(x_at), np.arange(n)):
             return [problem("one pass", "every pair of the data exactly once", "some pairs missing or repeated",
                             "Build it from the whole arrays, and batch them once.")]
