@@ -360,7 +360,7 @@ def model_problems(observed, name: str, *, inputs: tuple, outputs: tuple, last_l
 
 def explain_shape(name: str, found, outputs: tuple) -> str:
     if name == "encoder" and found == [[None, 7, 7, FILTERS[-1]]]:
-        return problem("the encoder's output shape", f"(None, {FEATURES:,}): one feature vector per image",
+        return problem("the encoder's output shape", f"(None, {FEATURES}): one feature vector per image",
                        _shape(found), "End the encoder with layers.Flatten().")
     hint = ("Use padding='same' in every convolution, strides=2 in the second and third, so that the maps go "
             "28 → 14 → 7." if name == "encoder" else "Use padding='same' in every layer, and strides=2 in both "
