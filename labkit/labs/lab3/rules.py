@@ -33,6 +33,8 @@ def make_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
 
 
 def _kind(value) -> str:
+    if value is None:
+        return "None"
     if isinstance(value, np.ndarray):
         return f"a NumPy array of shape {value.shape} and dtype {value.dtype}"
     return f"a {type(value).__name__}"
@@ -48,9 +50,9 @@ def _number(value) -> dict:
 
 
 def _numbers(value) -> dict:
-    """Returned values as a float64 array (``{"array": ...}``), or what they are instead."""
-    if isinstance(value, (np.ndarray, list, tuple, int, float, np.integer, np.floating)) \
-            and not isinstance(value, (bool, np.bool_)):
+    """Returned values (an array, a list, a pandas Series...) as a float64 array (``{"array": ...}``), or what
+    they are instead."""
+    if value is not None and not isinstance(value, (str, bytes, bool, np.bool_, dict)):
         try:
             return {"array": np.array(value, dtype=np.float64)}
         except (TypeError, ValueError):
@@ -119,8 +121,9 @@ def ratio_rule(observed, inputs: dict, expected: dict) -> list[str]:
                             "Return input_dim / latent.")]
         if math.isclose(value, wanted, rel_tol=1e-9):
             continue
-        if value == dim // latent:
-            hint = f"Use true division (/), not integer division (//): {dim} / {latent} is not a whole number."
+        if value in (dim // latent, round(wanted)):
+            hint = (f"Use true division (/) and keep the result as it is, neither integer division (//) nor "
+                    f"rounded: {dim} / {latent} is not a whole number.")
         elif math.isclose(value, latent / dim, rel_tol=1e-9):
             hint = "That is the ratio the other way round: divide the input's size by the code's size."
         elif dim != PIXELS and math.isclose(value, PIXELS / latent, rel_tol=1e-9):
