@@ -6,6 +6,8 @@ The lab's constants, shown again in the notebook's setup cell (a test keeps the 
 TITLE = "How small can the code be? Latent space and anomaly detection"
 NOTEBOOK = "lab3_latent_space.ipynb"
 
+PIXELS = 784
+"""The numbers of an MNIST image: ``compression_ratio``'s default ``input_dim`` (Exercise 1)."""
 LATENT_SIZES = [2, 8, 16, 32]
 EPOCHS = 15
 BATCH_SIZE = 128
