@@ -194,6 +194,15 @@ def test_classifier_with_another_loss_or_no_accuracy_is_refused(quick, loss, met
         checks.check_transfer_classifier(model, features)
 
 
+def test_the_classifier_check_reads_the_notebooks_data_without_downloading_or_warning(recwarn):
+    """Outside quick mode, with no data folder and no network, does the check take the schedule's length from the
+    shipped sample the notebook fell back to, with no download attempt and no second warning?"""
+    _, encoder, _ = models.conv_autoencoder((8, 4, 2))
+    features = transfer.freeze(cut(encoder))
+    checks.check_transfer_classifier(classifier(features), features)
+    assert not [warning for warning in recwarn if issubclass(warning.category, data.SampleDataWarning)]
+
+
 def test_checking_the_classifier_trains_a_copy_and_leaves_the_model_as_it_was(quick):
     """Do the check's training steps leave the student's classifier untouched: same weights, optimizer at step 0?"""
     _, encoder, _ = models.conv_autoencoder((8, 4, 2))
