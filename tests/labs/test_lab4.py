@@ -105,6 +105,23 @@ def test_wrong_filters_and_wrong_objects_are_explained():
         checks.check_conv_decoder(layers.Conv2D(1, 3))
 
 
+def test_a_subclassed_model_is_told_to_use_the_functional_api():
+    """Is a subclassed model, which has no inputs and outputs to read, told to build keras.Model(inputs, outputs)
+    instead of breaking the check?"""
+    class Encoder(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.conv = layers.Conv2D(8, 3, padding="same")
+
+        def call(self, images):
+            return self.conv(images)
+
+    encoder = Encoder()
+    encoder(np.zeros((1, 28, 28, 1), "float32"))
+    with pytest.raises(CheckFailed, match=r"subclassed model.*keras.Model\(inputs, outputs"):
+        checks.check_conv_encoder(encoder)
+
+
 # --- Exercise 2: the frozen feature extractor --------------------------------------------------------
 
 def test_frozen_features_pass_and_unfrozen_ones_are_explained(capsys):

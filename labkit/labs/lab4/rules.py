@@ -106,9 +106,12 @@ def observe_model(name: str, model, probe: np.ndarray) -> dict:
 
     if not isinstance(model, keras.Model):
         return {f"{name}.kind": describe(model)}
-    observed = {f"{name}.model": {"inputs": [_plain(list(tensor.shape)) for tensor in model.inputs],
-                                  "outputs": [_plain(list(tensor.shape)) for tensor in model.outputs],
-                                  "layers": describe_layers(model)}}
+    try:
+        observed = {f"{name}.model": {"inputs": [_plain(list(tensor.shape)) for tensor in model.inputs],
+                                      "outputs": [_plain(list(tensor.shape)) for tensor in model.outputs],
+                                      "layers": describe_layers(model)}}
+    except Exception:  # noqa: BLE001 - a subclassed model has no graph of inputs and outputs to read
+        return {f"{name}.kind": f"{describe(model)} without inputs and outputs to read (a subclassed model?)"}
     trainable = {id(variable) for variable in model.trainable_weights}
     observed[f"{name}.trainable"] = [id(variable) in trainable for variable in model.weights]
     weights = model.get_weights()
@@ -438,7 +441,8 @@ def _scores(results) -> dict:
 
 def observe_training(name: str, model, inputs: dict) -> dict:
     """A copy of ``model`` (compiled as it is: same optimizer, loss and metrics) evaluated on the probe batch,
-    trained :data:`TRAINING_STEPS` steps on it, and evaluated again; how far each weight moved."""
+    trained :data:`TRAINING_STEPS` steps on it, and evaluated again; how far each weight moved. The student's
+    model itself is left as it was."""
     import keras
 
     x, y = inputs["images"], inputs["labels"]
@@ -446,18 +450,21 @@ def observe_training(name: str, model, inputs: dict) -> dict:
         copy = keras.models.clone_model(model)  # compiled from the model's own compile configuration
         copy.set_weights(model.get_weights())
         copy.run_eagerly = True
+    except Exception as error:  # noqa: BLE001 - a model Keras cannot copy
+        return {f"{name}.copy_error": f"{type(error).__name__}: {str(error)[:300]}"}
+    try:
         start = copy.get_weights()
         observed = {f"{name}.before": _scores(copy.evaluate(x, y, batch_size=len(x), verbose=0, return_dict=True))}
-        moved = []
-        for _ in range(TRAINING_STEPS):
+        moved = [[0.0] * len(start)]
+        for _ in range(TRAINING_STEPS if copy.trainable_weights else 0):
             copy.train_on_batch(x, y)
             moved.append([float(np.max(np.abs(now - then))) if now.size else 0.0
                           for now, then in zip(copy.get_weights(), start)])
         observed[f"{name}.after"] = _scores(copy.evaluate(x, y, batch_size=len(x), verbose=0, return_dict=True))
-        observed[f"{name}.first_step"] = np.array(moved[0], dtype=np.float64)
+        observed[f"{name}.first_step"] = np.array(moved[min(1, len(moved) - 1)], dtype=np.float64)
         observed[f"{name}.moved"] = np.array(moved[-1], dtype=np.float64)
         return observed
-    except Exception as error:  # noqa: BLE001 - a loss that does not fit the labels, a model that cannot be copied
+    except Exception as error:  # noqa: BLE001 - a loss that does not fit the labels
         return {f"{name}.training_error": f"{type(error).__name__}: {str(error)[:300]}"}
 
 
@@ -519,6 +526,11 @@ def _compile_problems(observed, name: str, probabilities: np.ndarray, labels: np
                       ) -> list[str]:
     """The loss (sparse categorical cross-entropy, judged by its value) and the accuracy metric, from the copy's
     evaluation on the probe batch."""
+    if observed.has(f"{name}.copy_error"):
+        return [problem(f"a copy of {name} (keras.models.clone_model), to try a few training steps", "to work",
+                        f"an error ({observed.value(f'{name}.copy_error', str)[:200]})",
+                        "Build the classifier with the functional API, from Keras layers: "
+                        "keras.Model(image, probabilities).")]
     if observed.has(f"{name}.training_error"):
         return [problem(f"evaluating and training {name} on a batch of integer labels 0-9", "to work",
                         f"an error ({observed.value(f'{name}.training_error', str)[:200]})",
