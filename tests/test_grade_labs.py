@@ -58,11 +58,17 @@ def test_each_submission_gets_its_exact_score_and_status(course, number, name):
 
 
 @pytest.mark.parametrize("number", LABS)
-def test_no_trick_scores_above_the_honest_wrong_submission(course, number):
-    """Does no trick of the corpus score more than the honest but wrong submission?"""
-    _, rows, _, _ = graded(number, course)
-    tricks = [float(row["score"]) for name, row in rows.items() if name not in corpus.HONEST]
-    assert max(tricks) <= float(rows["honest_wrong"]["score"])
+def test_no_trick_scores_above_the_honest_submission_it_builds_on(course, number):
+    """Does no trick of the corpus score more than the honest submission with the same right answers: a trick added
+    to the honest-wrong answers no more than they, a run broken after a right first exercise no more than the
+    partly done submission (whose right answers include that exercise, worth more than the last in some labs)?"""
+    _, rows, written, _ = graded(number, course)
+    wrong = written["honest_wrong"].answers
+    first = next(iter(wrong))
+    for name in set(rows) - corpus.HONEST:
+        on_wrong = all(written[name].answers[gid] == wrong[gid] for gid in wrong if gid != first)
+        honest = "honest_wrong" if on_wrong else "partly_done"
+        assert float(rows[name]["score"]) <= float(rows[honest]["score"]), (name, honest)
 
 
 @pytest.mark.parametrize("number", LABS)

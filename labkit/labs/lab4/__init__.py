@@ -16,3 +16,5 @@ LEARNING_RATE = 1e-3
 FINE_TUNE_RATE = 1e-4
 PATIENCE = 3
 BUDGETS = [100, 1_000, 10_000]
+VALIDATION_FRACTION = 0.1
+"""The share of Fashion-MNIST's training images held out for validation (the notebook's validation_split)."""
