@@ -18,7 +18,7 @@ KNOWN_KEYS = {
              "favicon"},
     "launch_buttons": {"notebook_interface", "colab_url", "binderhub_url", "jupyterhub_url"},
     "repository": {"url", "branch", "path_to_book"},
-    "sphinx": {"recursive_update", "config"},
+    "sphinx": {"recursive_update", "local_extensions", "config"},
 }
 REPOSITORY = "https://github.com/autoencoder-lab-kit/autoencoder-lab-kit"
 LAUNCH_HOSTS = ("colab.research.google.com", "mybinder.org", "/hub/user-redirect/")

@@ -1,13 +1,10 @@
 """``import labkit`` in a notebook's kernel keeps TensorFlow's C++ log lines out of the cell outputs."""
 
-import re
-
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-TF_LOG_LINE = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ \S+\.cc:\d+\]", re.M)
-"""A TensorFlow C++ log line: ``E0000 00:00:1796097866.844927   24403 meta_optimizer.cc:967] ...``."""
+from book_site import TF_LOG_LINE
 
 # Lab 2's grid step, reduced: a LeakyReLU denoiser in mixed bfloat16 whose gradient makes TensorFlow's graph
 # optimiser log "E0000 ... meta_optimizer.cc:967] remapper failed" on CPUs with bfloat16 units.
