@@ -165,6 +165,8 @@ def _prose(markdown: str) -> str:
     markdown = re.sub(r"<summary>.*?</summary>", " ", markdown, flags=re.S)
     markdown = re.sub(r"<[^>]+>", " ", markdown)
     markdown = re.sub(r"\$\$.*?\$\$|\$[^$\n]*\$", " | ", markdown, flags=re.S)
+    markdown = re.sub(r"\{[\w:-]+\}`[^`]*`", " | ", markdown)  # a MyST role ({doc}`...`) renders as its target
+    markdown = re.sub(r"^```\{[\w:-]+\}.*$|^:[\w-]+:.*$", " | ", markdown, flags=re.M)  # directive lines
     markdown = re.sub(r"^\s*(\d+[.)]|[-*+])\s+", " ", markdown, flags=re.M)  # list numbers are not text
     return markdown
 
