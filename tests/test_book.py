@@ -298,3 +298,14 @@ def test_tests_workflow_runs_the_readme_test_command():
     command = next(step["run"] for step in steps(workflow) if "pytest" in step.get("run", ""))
     assert command in readme
     assert workflow["jobs"]["test"]["env"]["LABKIT_REQUIRE_BROWSER"] == "1"
+
+
+def test_readme_says_where_ci_has_the_full_datasets():
+    """Does the README promise the full datasets only where CI provides them: .ci/run sets
+    LABKIT_REQUIRE_FULL_DATA=1 when it finds them, and the GitHub workflow, which has none, is said to skip?"""
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    ci_run = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    workflow = load_workflow("tests.yml")
+    assert "LABKIT_REQUIRE_FULL_DATA=1" in ci_run and "`.ci/run` provides the data" in readme
+    if "LABKIT_DATA_DIR" not in workflow["jobs"]["test"]["env"]:
+        assert "the GitHub workflow (`tests.yml`) has no copy of the datasets" in readme
