@@ -173,7 +173,7 @@ def _prose(markdown: str) -> str:
 
 def _student_text() -> str:
     """Everything the student edition's sources say on purpose: the student notebooks and markdown pages
-    (the question bank shows its answers, collapsed, by design)."""
+    (the question bank shows the answers of the marked questions, collapsed, by design)."""
     parts = []
     for doc in toc_pages("student"):
         for suffix in (".ipynb", ".md"):
@@ -191,14 +191,27 @@ class Needle:
     text: str  # reduced with words()
 
 
+def _windows(text: str):
+    tokens = words(text).split()
+    for start in range(0, max(len(tokens) - WINDOW + 1, 0), WINDOW // 2):
+        yield " ".join(tokens[start:start + WINDOW])
+
+
 @functools.cache
 def solution_needles() -> tuple[Needle, ...]:
-    """Phrases only the solutions hold: each line of code between the solution markers, and each run of
-    WINDOW words of a cell tagged model-answer or solution-only, less whatever the student sources also say."""
+    """Phrases only the solutions and the instructors hold: each line of code between the solution markers,
+    each run of WINDOW words of a cell tagged model-answer or solution-only, and of each short answer's model
+    answer and rubric in the question bank (issue #23), less whatever the student sources also say."""
+    from labkit import bank
     from labkit.assign import BEGIN, END, HIDDEN_TAGS
 
     public = _student_text()
     needles: dict[str, Needle] = {}
+    for question in bank.load_bank():
+        if question.kind == "short-answer":
+            for text in (question.answer, question.rubric.full, question.rubric.partial, question.rubric.poor):
+                for phrase in _windows(text):
+                    needles.setdefault(phrase, Needle(f"bank/lab{question.lab}.yaml", 0, "viva answer", phrase))
     for path in sorted((ROOT / "solutions").glob("*.ipynb")):
         notebook = nbformat.read(path, as_version=4)
         for index, cell in enumerate(notebook.cells):
