@@ -246,11 +246,13 @@ def _notebook_page(lab: Lab, name: str):
 
     with chromium() as browser:
         browser.set_script_timeout(WIDGET_TIMEOUT_S)
-        browser.get(f"{lab.base}lab/tree/{name}?token={lab.token}")
+        # a workspace of its own, so that no notebook an earlier test opened is restored and run instead
+        browser.get(f"{lab.base}lab/workspaces/{uuid.uuid4().hex}/tree/{name}?reset&token={lab.token}")
         wait = WebDriverWait(browser, START_TIMEOUT_S)
         wait.until(lambda d: d.execute_script(
-            "return !!(window.jupyterapp && window.jupyterapp.shell.currentWidget"
-            " && window.jupyterapp.shell.currentWidget.sessionContext)"))
+            "const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+            "return !!(panel && panel.sessionContext && panel.context && panel.context.path === arguments[0])",
+            name))
         wait.until(lambda d: "Idle" in d.find_element(By.CSS_SELECTOR, ".jp-NotebookPanel-toolbar").get_attribute(
             "innerHTML") or d.execute_script(
             "return window.jupyterapp.shell.currentWidget.sessionContext.session?.kernel?.status === 'idle'"))
