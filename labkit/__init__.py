@@ -9,7 +9,11 @@ folder) once, seeds the random generators and says what it found. The modules ar
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow's C++ log lines ("E0000 ... remapper failed", "oneDNN supports DT_INT32 only ...") are noise to
+# a student and would be saved in a notebook's outputs: inside a Jupyter kernel, hide all but fatal ones (3);
+# in a terminal (labkit reproduce, scripts) keep its errors (2). A value set beforehand wins. TensorFlow reads
+# it once, at its first log line, so labkit must be imported before tensorflow or keras.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3" if "ipykernel" in sys.modules else "2")
 
 
 def _import_tensorflow_quietly() -> None:

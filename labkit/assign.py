@@ -4,11 +4,22 @@ A solution notebook is the single source of its lab. In its code cells, every re
 ``# BEGIN SOLUTION`` and ``# END SOLUTION`` (the spelling nbgrader and otter-grader share) becomes
 ``# YOUR CODE HERE`` and ``raise NotImplementedError()`` at the marker's indentation. Cells tagged
 ``model-answer`` or ``solution-only`` are left out; outputs and execution counts are stripped; the
-self-checks stay. ``labkit assign --check`` fails when ``labs/`` is not what would be generated.
+self-checks stay. Besides:
+
+* the solution's title, ``# Worked solution — Lab 1 — ...``, becomes the lab's, ``# Lab 1 — ...``;
+* a code cell tagged ``quiz`` (``quiz.show(lab=1)``) keeps, as its output, the quiz as static HTML without
+  the short answers' model answers and rubrics, so that the student book shows the questions;
+* the cell tagged ``colab-install`` installs the kit from the repository that the book's ``_config.yml``
+  names (``repository.url`` and ``repository.branch``), so a fork sets its address in one place;
+* a notebook with exercises opens with a one-line note on how to answer them, and the notebook's metadata
+  (``labkit.generated_from``) records its solution, for maintainers.
+
+``labkit assign --check`` fails when ``labs/`` is not what would be generated.
 """
 
 from __future__ import annotations
 
+import ast
 import copy
 import re
 from pathlib import Path
@@ -19,6 +30,12 @@ BEGIN = "# BEGIN SOLUTION"
 END = "# END SOLUTION"
 HIDDEN_TAGS = frozenset({"model-answer", "solution-only"})
 """Cells with one of these tags appear only in the solution (and the instructor's book)."""
+SOLUTION_TITLE = "# Worked solution — "
+"""How a solution's title starts; the student notebook's title is the rest (``# Lab 1 — ...``)."""
+QUIZ_TAG = "quiz"
+COLAB_TAG = "colab-install"
+KIT_SPEC = re.compile(r"git\+https?://[^\s\"'@]+(?:@[\w./-]+)?")
+"""The pip requirement of the Colab cell: ``git+https://github.com/OWNER/REPO@BRANCH``."""
 
 _MARKER = re.compile(r"^(?P<indent>[ \t]*)# (?P<kind>BEGIN|END) SOLUTION\s*$")
 _LOOSE_MARKER = re.compile(r"#+\s*(BEGIN|END)\s+SOLUTION", re.IGNORECASE)
@@ -105,36 +122,88 @@ def strip_solutions(source: str, *, notebook: str = "<notebook>", cell: int = 0)
     return "\n".join(out)
 
 
-def student_notebook(solution: nbformat.NotebookNode, *, name: str) -> nbformat.NotebookNode:
-    """The student version of one solution notebook (``name`` is used in messages and the header)."""
+class QuizCellError(ValueError):
+    """A cell tagged ``quiz`` is not a single ``quiz.show(...)`` call with literal arguments."""
+
+
+def student_notebook(solution: nbformat.NotebookNode, *, name: str,
+                     kit: str | None = None) -> nbformat.NotebookNode:
+    """The student version of one solution notebook (``name`` is used in messages and the metadata).
+
+    ``kit``: the pip requirement the ``colab-install`` cell installs (see :func:`book_kit`); None keeps the
+    solution's."""
     graded_cells(solution, name=name)
     student = copy.deepcopy(solution)
     student.metadata.pop("widgets", None)
-    cells = [_generated_note(name)]
+    student.metadata["labkit"] = {"generated_from": f"solutions/{name}",
+                                  "generated_by": "labkit assign: edit the solution, not this notebook"}
+    cells = []
     for index, cell in enumerate(solution.cells):
-        if HIDDEN_TAGS & set(cell.metadata.get("tags", [])):
+        tags = set(cell.metadata.get("tags", []))
+        if HIDDEN_TAGS & tags:
             continue
         cell = copy.deepcopy(cell)
         cell.metadata = {key: cell.metadata[key] for key in _KEEP_CELL_METADATA if key in cell.metadata}
         if cell.cell_type == "code":
             cell.source = strip_solutions(cell.source, notebook=name, cell=index)
-            cell.outputs = []
+            cell.outputs = static_quiz(cell.source, notebook=name, cell=index) if QUIZ_TAG in tags else []
             cell.execution_count = None
+            if COLAB_TAG in tags and kit is not None:
+                cell.source = KIT_SPEC.sub(kit, cell.source)
         elif _LOOSE_MARKER.search(cell.source):
             raise MarkerError(name, index, 1, "solution markers belong in code cells; tag a markdown "
                               "cell 'model-answer' to keep it out of the student notebook")
+        elif not cells and cell.source.startswith(SOLUTION_TITLE):
+            cell.source = "# " + cell.source[len(SOLUTION_TITLE):]
         cells.append(cell)
+    if any("# YOUR CODE HERE" in cell.source for cell in cells if cell.cell_type == "code"):
+        cells.insert(1 if cells and cells[0].cell_type == "markdown" else 0, _student_note())
     student.cells = cells
     return student
 
 
-def _generated_note(name: str) -> nbformat.NotebookNode:
+def _student_note() -> nbformat.NotebookNode:
     note = nbformat.v4.new_markdown_cell(
-        f"*Student notebook, generated from `solutions/{name}` by `labkit assign`. "
-        "Fill in every `# YOUR CODE HERE` and run the check that follows it.*")
+        "*Write your code in place of each `# YOUR CODE HERE`, then run the check below it: it answers "
+        "with ✅ or says what to fix.*")
     note.id = "generated-note"
     note.metadata = {"tags": ["generated-note"]}
     return note
+
+
+def static_quiz(source: str, *, notebook: str = "<notebook>", cell: int = 0) -> list:
+    """The output a ``quiz`` cell keeps in the student notebook: the quiz of ``quiz.show(...)`` as static
+    HTML and text, the short answers without their model answers and rubrics (those stay in the instructor
+    edition). Running the cell replaces it with the live quiz."""
+    from labkit import quiz
+
+    try:
+        call = ast.parse(source.strip(), mode="eval").body
+        if not (isinstance(call, ast.Call) and ast.unparse(call.func) == "quiz.show" and not call.args):
+            raise ValueError
+        arguments = {keyword.arg: ast.literal_eval(keyword.value) for keyword in call.keywords}
+    except (SyntaxError, ValueError):
+        raise QuizCellError(f"{notebook}, cell {cell}: a cell tagged '{QUIZ_TAG}' must be one call "
+                            f"quiz.show(...) with literal arguments, such as quiz.show(lab=2); found "
+                            f"{source.strip()[:60]!r}") from None
+    shown = quiz.show(**arguments)
+    output = nbformat.v4.new_output("display_data", data={
+        "text/html": quiz.static_html(shown.questions, shown.title, model_answers=False),
+        "text/plain": quiz.static_text(shown.questions, shown.title)})
+    return [output]
+
+
+def book_kit(config: Path) -> str | None:
+    """``git+URL@BRANCH`` of the repository that the book's ``_config.yml`` names, or None without one."""
+    import yaml
+
+    if not config.is_file():
+        return None
+    repository = (yaml.safe_load(config.read_text(encoding="utf-8")) or {}).get("repository") or {}
+    url = str(repository.get("url", "")).rstrip("/")
+    if not url:
+        return None
+    return f"git+{url}@{repository.get('branch') or 'main'}"
 
 
 def generate(solutions: Path, labs: Path) -> dict[Path, str]:
@@ -143,10 +212,11 @@ def generate(solutions: Path, labs: Path) -> dict[Path, str]:
     if not files:
         raise FileNotFoundError(f"no solution notebooks (*.ipynb) in {solutions}; run from the "
                                 "repository root or pass --solutions")
+    kit = book_kit(Path(solutions).resolve().parent / "_config.yml")
     generated = {}
     for path in files:
         solution = nbformat.read(path, as_version=4)
-        student = student_notebook(solution, name=path.name)
+        student = student_notebook(solution, name=path.name, kit=kit)
         generated[Path(labs) / path.name] = nbformat.writes(student) + "\n"
     return generated
 
@@ -155,7 +225,7 @@ def main(solutions: Path, labs: Path, *, check: bool = False) -> int:
     """Write (or with ``check``, compare) the student notebooks; 0 when all is in order."""
     try:
         generated = generate(solutions, labs)
-    except (MarkerError, GradeMetadataError, FileNotFoundError) as error:
+    except (MarkerError, GradeMetadataError, QuizCellError, FileNotFoundError) as error:
         print(f"labkit assign: {error}")
         return 2
     stale = [path for path, text in generated.items()

@@ -24,7 +24,8 @@ BANK_DIR = Path(__file__).with_name("bank")
 """Where the shipped bank files live, one ``lab<N>.yaml`` per lab."""
 
 PAGE = Path("viva") / "question_bank.md"
-"""The book's page of the whole bank, relative to the repository root; made by :func:`write_page`."""
+"""The student edition's page of the whole bank, relative to the repository root; made by :func:`write_page`,
+which writes the instructor edition's page, with every answer and rubric, beside it (:func:`answers_page`)."""
 
 STAGES = ("pre-lab", "in-lab", "post-lab", "viva")
 KINDS = ("multiple-choice", "true-false", "numeric", "short-answer")
@@ -373,12 +374,20 @@ def inline_html(text: str) -> str:
     return "".join(f"<code>{part}</code>" if i % 2 else part for i, part in enumerate(parts))
 
 
-def question_markdown(question: Question) -> str:
-    """The question as MyST Markdown, its answer in a collapsed ``dropdown``."""
+SHORT_ANSWER_NOTE = ("*Short answer, in your own words: your examiner marks it against a rubric, and the "
+                     "lab's quiz shows a model answer once you have written yours.*")
+"""What the student page says under a short-answer question in place of its model answer and rubric."""
+
+
+def question_markdown(question: Question, *, answers: bool = True) -> str:
+    """The question as MyST Markdown, its answer in a collapsed ``dropdown``. Without ``answers`` (the student
+    page), a short-answer question shows :data:`SHORT_ANSWER_NOTE` instead of its model answer and rubric."""
     lines = [f"**{question.id}** · {question.kind_label} · {question.difficulty} · "
              f"*{', '.join(question.tags)}*", "", question.question, ""]
     if question.kind == "multiple-choice":
         lines += [f"- {option_letter(i)}. {option}" for i, option in enumerate(question.options)] + [""]
+    if question.kind == "short-answer" and not answers:
+        return "\n".join([*lines, SHORT_ANSWER_NOTE, ""])
     lines += [":::{dropdown} Answer", *answer_markdown(question), ":::", ""]
     return "\n".join(lines)
 
@@ -398,19 +407,32 @@ def answer_markdown(question: Question) -> list[str]:
     return lines
 
 
-def to_markdown(banks: Sequence[LabBank]) -> str:
-    """The book's page: every question grouped by lab and stage, answers in collapsed dropdowns."""
+def to_markdown(banks: Sequence[LabBank], *, answers: bool = False) -> str:
+    """A book page of every question, grouped by lab and stage, answers in collapsed dropdowns.
+
+    The student edition's page (``answers=False``) leaves out the short answers' model answers and marking
+    rubrics, which would defeat a viva; the instructor edition's page (``answers=True``) has them all."""
     all_questions = [q for bank in banks for q in bank.questions]
     table = counts(all_questions)
+    other = PAGE if answers else answers_page(PAGE)
+    if answers:
+        title = "# Question bank: answers and rubrics"
+        intro = ("Every question of the labs' quizzes and vivas, with its model answer and, for a short "
+                 "answer, the marking rubric: the page for examiners, in the instructor edition only. "
+                 "Students see {doc}`question_bank`, where short answers have neither. Draw viva sheets "
+                 "from this bank with `labkit viva`.")
+    else:
+        title = "# Question bank"
+        intro = ("Every question of the labs' quizzes and vivas, for practice: try each one before you "
+                 "open its answer. Short answers are yours to write; your examiner marks them against a "
+                 "rubric. Practise with the quiz at the end of each lab and with Lab 5.")
     lines = [
-        "<!-- Generated from labkit/bank/*.yaml by `labkit bank --page viva/question_bank.md`; "
-        "edit the YAML files, not this page. -->",
+        f"<!-- Generated from labkit/bank/*.yaml by `labkit bank --page {PAGE.as_posix()}`, with "
+        f"{other.as_posix()}; edit the YAML files, not this page. -->",
         "",
-        "# Question bank",
+        title,
         "",
-        "Every question of the labs' quizzes and vivas, with its model answer. Examiners draw viva "
-        "sheets from this bank with `labkit viva`; students practise with the quiz at the end of each "
-        "lab and with Lab 5. Try each question before you open its answer.",
+        intro,
         "",
         "| Lab | " + " | ".join(KIND_LABELS[kind] for kind in KINDS) + " | total |",
         "|---|" + "---:|" * (len(KINDS) + 1),
@@ -425,26 +447,38 @@ def to_markdown(banks: Sequence[LabBank]) -> str:
             if not staged:
                 continue
             lines += [f"### {STAGE_LABELS[stage]}", ""]
-            lines += [question_markdown(q) for q in staged]
+            lines += [question_markdown(q, answers=answers) for q in staged]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def render_page(folder: str | Path = BANK_DIR) -> str:
-    return to_markdown(load_banks(folder))
+def answers_page(path: str | Path = PAGE) -> Path:
+    """The instructor edition's page that goes with the student page at ``path``: ``question_bank_answers.md``
+    beside ``question_bank.md``."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}_answers{path.suffix}")
 
 
-def write_page(path: str | Path = PAGE, *, folder: str | Path = BANK_DIR) -> Path:
-    """Regenerate the book's question-bank page from the bank files."""
+def render_page(folder: str | Path = BANK_DIR, *, answers: bool = False) -> str:
+    return to_markdown(load_banks(folder), answers=answers)
+
+
+def write_page(path: str | Path = PAGE, *, folder: str | Path = BANK_DIR) -> list[Path]:
+    """Regenerate the book's question-bank pages from the bank files: the student page at ``path`` and the
+    instructor page beside it (:func:`answers_page`). Returns both paths."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_page(folder), encoding="utf-8", newline="\n")
-    return path
+    written = []
+    for target, answers in ((path, False), (answers_page(path), True)):
+        target.write_text(render_page(folder, answers=answers), encoding="utf-8", newline="\n")
+        written.append(target)
+    return written
 
 
 def page_is_current(path: str | Path = PAGE, *, folder: str | Path = BANK_DIR) -> bool:
-    """Whether the page at ``path`` is exactly what :func:`write_page` would write now."""
+    """Whether both pages are exactly what :func:`write_page` would write now."""
     path = Path(path)
-    return path.is_file() and path.read_text(encoding="utf-8") == render_page(folder)
+    return all(target.is_file() and target.read_text(encoding="utf-8") == render_page(folder, answers=answers)
+               for target, answers in ((path, False), (answers_page(path), True)))
 
 
 def main(page: str | Path | None = None, *, check: bool = False, folder: str | Path = BANK_DIR) -> int:
@@ -458,10 +492,11 @@ def main(page: str | Path | None = None, *, check: bool = False, folder: str | P
     if check:
         path = Path(page or PAGE)
         if page_is_current(path, folder=folder):
-            print(f"{path} is up to date")
+            print(f"{path} and {answers_page(path)} are up to date")
             return 0
-        print(f"{path} is out of date: run `labkit bank --page {path}`")
+        print(f"{path} or {answers_page(path)} is out of date: run `labkit bank --page {path}`")
         return 1
     if page is not None:
-        print(f"wrote {write_page(page, folder=folder)}")
+        for written in write_page(page, folder=folder):
+            print(f"wrote {written}")
     return 0

@@ -57,10 +57,17 @@ class Settings:
         return min(full, QUICK_EPOCHS) if self.quick else full
 
     def describe(self) -> str:
-        mode = (f"QUICK MODE (LABKIT_QUICK=1): shipped data sample, at most {QUICK_EPOCHS} epochs; "
-                "the numbers below are not the lab's results" if self.quick else "full mode")
-        data = str(self.data_dir) if self.data_dir else "Keras cache or download, else the shipped sample"
-        return f"labkit: {mode} · seed {self.seed} · data: {data} · conv models in {self.precisions()}"
+        """What :func:`setup` prints: mode and seed, data source, precision, one line each (at most 88
+        characters). The data source is named, not its path, so a saved output reads the same anywhere."""
+        if self.quick:
+            mode = "QUICK MODE (LABKIT_QUICK=1)"
+            data = (f"shipped sample · at most {QUICK_EPOCHS} epochs: the numbers below are not the "
+                    "lab's results")
+        else:
+            mode = "full mode"
+            data = ("LABKIT_DATA_DIR (full dataset)" if self.data_dir
+                    else "Keras cache (downloaded if missing), or shipped sample offline")
+        return f"labkit: {mode} · seed {self.seed}\ndata: {data}\nconv models in {self.precisions()}"
 
     def precisions(self) -> str:
         """What the convolutional models compute in, e.g. ``mixed_bfloat16 (Lab 2's denoiser: float32)``."""

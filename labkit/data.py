@@ -13,6 +13,7 @@ it is used; the returned value's ``source`` attribute says where the data came f
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import os
@@ -89,15 +90,24 @@ warnings.simplefilter("always", SampleDataWarning)
 
 @dataclass(frozen=True)
 class Source:
-    """Where a dataset was loaded from."""
+    """Where a dataset was loaded from.
+
+    ``str()`` names the source, never its path ("LABKIT_DATA_DIR (full dataset)", "Keras cache (full
+    dataset)", "shipped sample (not the full dataset)"), so that a notebook's saved output and a results
+    record say the same on every machine; ``location`` keeps the path for whoever needs it.
+    """
 
     kind: str  # "directory", "keras-cache", "download" or "sample"
     location: str
     full: bool  # False for the shipped sample
+    setting: str = "LABKIT_DATA_DIR"
+    """For a directory: what named it, ``LABKIT_DATA_DIR`` or the ``data_dir=`` argument."""
 
     def __str__(self) -> str:
-        size = "full dataset" if self.full else "small shipped sample"
-        return f"{self.kind} {self.location} ({size})"
+        names = {"directory": self.setting, "keras-cache": "Keras cache",
+                 "download": "Keras cache, downloaded now", "sample": "shipped sample"}
+        size = "full dataset" if self.full else "not the full dataset"
+        return f"{names.get(self.kind, self.kind)} ({size})"
 
 
 class LoadedData(tuple):
@@ -134,6 +144,8 @@ def _load(name: str, data_dir, *, download: bool, verbose: bool) -> LoadedData:
     folder = Path(data_dir).expanduser() if data_dir is not None else config.data_dir
     if folder is not None:
         loaded = load_idx_folder(name, folder)
+        if data_dir is not None:
+            loaded.source = dataclasses.replace(loaded.source, setting="data_dir=")
         _say(verbose, f"{name}: loaded from {loaded.source}")
         return loaded
     try:
@@ -141,8 +153,8 @@ def _load(name: str, data_dir, *, download: bool, verbose: bool) -> LoadedData:
     except (urllib.error.URLError, OSError, TimeoutError) as error:
         reason = getattr(error, "reason", error)
         warnings.warn(
-            f"Could not download {name} ({reason}); using the small sample shipped with labkit "
-            f"({SAMPLE_DIR / name}). Results will not match the lab's full-scale figures. To use the "
+            f"Could not download {name} ({reason}); using the small sample shipped with labkit. "
+            "Results will not match the lab's full-scale figures. To use the "
             f"full data, connect to the internet and run again, or set LABKIT_DATA_DIR to a folder "
             f"holding {name}/ with the four original .gz files.", SampleDataWarning, stacklevel=3)
         return load_sample(name)

@@ -227,9 +227,11 @@ def confusion_heatmap(y_true, y_pred, class_names, *, title: str = "Confusion ma
 
 def confusion_heatmaps(predictions: dict, y_true, class_names, *,
                        title: str = "Confusion matrices on the test set (% of each true class)") -> Figure:
-    """One :func:`confusion_heatmap` per model, side by side (model name -> predicted labels). Used in Lab 4."""
-    fig = Figure(figsize=(5.2 * len(predictions), 5.4), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, len(predictions)))
+    """One :func:`confusion_heatmap` per model, one above the other (model name -> predicted labels), each
+    5.4 inches wide: the book shows the figure at full size, where three side by side would be shrunk
+    to unreadable numbers. Used in Lab 4."""
+    fig = Figure(figsize=(5.4, 5.4 * len(predictions)), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(len(predictions), 1))
     for ax, (name, y_pred) in zip(axes, predictions.items()):
         confusion_heatmap(y_true, y_pred, class_names, title=name, ax=ax)
     fig.suptitle(title)
@@ -402,9 +404,17 @@ def setting_bars(table, *, metrics, label: str = "setting", baseline: str | None
 
 # --- labkit reproduce: our figures beside the published ones -------------------------------------------
 
+RESULTS_WIDTH_IN = 6.6
+"""Width of the Results page's figure: at 100 dpi it fits the book's 676-pixel column without shrinking."""
+LABEL_PT = 9
+"""Size of its labels, in points: 12.5 pixels at 100 dpi."""
+
+
 def results_comparison(records: list[dict], *, title: str = "Our figures beside the report's") -> Figure:
     """Horizontal bars, ours against the goal (the report's figure, or the lab's own target where the
-    report has none), for losses (left, lower is better) and accuracies (right, higher is better).
+    report has none): losses above (lower is better), accuracies below (higher is better, on an axis from
+    0 to 100 % so that the bars' lengths compare honestly). Every bar carries its value. The figure is 6.6
+    inches wide, so that the book shows it at full size and its 9-point labels stay readable.
     ``records`` are ``labkit reproduce`` records; crashed ones and ones without a goal are left out."""
     panels = {"loss": [], "accuracy": []}
     for r in records:
@@ -415,26 +425,33 @@ def results_comparison(records: list[dict], *, title: str = "Our figures beside 
     shown = {kind: rows for kind, rows in panels.items() if rows}
     if not shown:
         raise ValueError("none of the records has both a value and a published figure or target to compare.")
-    height = max(len(rows) for rows in shown.values())
-    fig = Figure(figsize=(6 * len(shown), 1.0 + 0.55 * height), layout="constrained")
-    for ax, (kind, rows) in zip(np.atleast_1d(fig.subplots(1, len(shown))), shown.items()):
+    rows_in_all = sum(len(rows) for rows in shown.values())
+    fig = Figure(figsize=(RESULTS_WIDTH_IN, 1.4 + 0.5 * rows_in_all + 0.7 * len(shown)), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(len(shown), 1, height_ratios=[len(rows) for rows in shown.values()]))
+    for ax, (kind, rows) in zip(axes, shown.items()):
         scale = 100 if kind == "accuracy" else 1
         y = np.arange(len(rows))[::-1]
         ours = np.array([row[1] for row in rows]) * scale
         goals = np.array([row[2] for row in rows]) * scale
         ax.barh(y + 0.2, ours, 0.4, color="tab:blue", label="ours")
         ax.barh(y - 0.2, goals, 0.4, color=["tab:gray" if row[3] else "white" for row in rows],
-                edgecolor="tab:gray", hatch=None, label="published (grey) / lab's target (white)")
+                edgecolor="tab:gray", label="published (grey) / lab's target (white)")
+        shown_as = "{:.2f}" if kind == "accuracy" else "{:.4f}"
         for position, value in zip(y + 0.2, ours):
-            ax.annotate(f"{value:.2f}" if kind == "accuracy" else f"{value:.4f}", (value, position),
-                        textcoords="offset points", xytext=(3, -3), fontsize=7)
-        ax.set_yticks(y, [row[0] for row in rows])
+            ax.annotate(shown_as.format(value), (value, position), textcoords="offset points", xytext=(-3, 0),
+                        ha="right", va="center", fontsize=LABEL_PT, color="white", fontweight="bold")
+        for position, value in zip(y - 0.2, goals):
+            ax.annotate(shown_as.format(value), (value, position), textcoords="offset points", xytext=(3, 0),
+                        ha="left", va="center", fontsize=LABEL_PT, color="0.25")
+        ax.set_yticks(y, [row[0] for row in rows], fontsize=LABEL_PT)
+        ax.tick_params(axis="x", labelsize=LABEL_PT)
         if kind == "accuracy":
-            ax.set_xlim(min(goals.min(), ours.min()) - 5, 100)
-            ax.set_xlabel("test accuracy (%), higher is better")
+            ax.set_xlim(0, 100)
+            ax.set_xlabel("test accuracy (%), higher is better (axis from 0)", fontsize=LABEL_PT + 1)
         else:
-            ax.set_xlabel("binary cross-entropy, lower is better")
+            ax.set_xlim(0, 1.2 * max(ours.max(), goals.max()))
+            ax.set_xlabel("binary cross-entropy, lower is better", fontsize=LABEL_PT + 1)
         ax.grid(axis="x", alpha=0.3)
-    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=2, fontsize=8)
-    fig.suptitle(title)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=2, fontsize=LABEL_PT)
+    fig.suptitle(title, fontsize=LABEL_PT + 2)
     return fig

@@ -138,11 +138,18 @@ def feedback_html(question: Question, feedback: Feedback) -> str:
     return text + (answer_html(question) if feedback.reveal else "")
 
 
-def static_html(questions: Sequence[Question], title: str) -> str:
+SHORT_ANSWER_NOTE = ("Short answer: write yours in the notebook's quiz, which then shows a model answer "
+                     "to compare it with.")
+"""What the student book says under a short-answer question instead of its model answer and rubric."""
+
+
+def static_html(questions: Sequence[Question], title: str, *, model_answers: bool = True) -> str:
     """The quiz as static HTML: each question as text, its answer in a collapsed dropdown.
 
-    The classes are sphinx-design's, so the book styles these like its own ``{dropdown}``; elsewhere
-    (nbconvert, GitHub) they are plain ``<details>``.
+    With ``model_answers=False`` (the student notebooks and book), a short-answer question shows
+    :data:`SHORT_ANSWER_NOTE` instead of its model answer and rubric, which only the instructor edition
+    prints. The classes are sphinx-design's, so the book styles these like its own ``{dropdown}``;
+    elsewhere (nbconvert, GitHub) they are plain ``<details>``.
     """
     parts = [f"<div class=\"labkit-quiz\"><p><strong>{html.escape(title)}</strong></p>"]
     for number, question in enumerate(questions, start=1):
@@ -150,6 +157,9 @@ def static_html(questions: Sequence[Question], title: str) -> str:
         if question.kind == "multiple-choice":
             parts.append("<ol type=\"A\">" + "".join(f"<li>{bank.inline_html(option)}</li>"
                                                       for option in question.options) + "</ol>")
+        if question.kind == "short-answer" and not model_answers:
+            parts.append(f"<p><em>{html.escape(SHORT_ANSWER_NOTE)}</em></p>")
+            continue
         parts.append("<details class=\"sd-sphinx-override sd-dropdown sd-card sd-mb-3\">"
                      "<summary class=\"sd-summary-title sd-card-header\">Answer</summary>"
                      f"<div class=\"sd-summary-content sd-card-body\">{answer_html(question)}</div>"

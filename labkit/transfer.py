@@ -8,6 +8,8 @@ proves it after training), and model choices are made on a validation split of t
 
 from __future__ import annotations
 
+import time
+
 import keras
 import numpy as np
 from keras import layers
@@ -108,6 +110,21 @@ def early_stopping(patience: int = 3, *, monitor: str = "val_accuracy") -> keras
     """Stop when the validation accuracy has not improved for ``patience`` epochs and keep the best epoch."""
     return keras.callbacks.EarlyStopping(monitor=monitor, mode="max" if "acc" in monitor else "min",
                                          patience=patience, restore_best_weights=True)
+
+
+class EpochLog(keras.callbacks.Callback):
+    """One short line per epoch, ``epoch 3/10: accuracy 0.8891, loss 0.3107, val_accuracy 0.8878,
+    val_loss 0.3140 (6 s)``: Keras's own (``verbose=2``) runs past 88 characters with four metrics.
+    Used in Lab 4."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        seconds = time.perf_counter() - self._started
+        metrics = ", ".join(f"{name} {value:.4f}" for name, value in (logs or {}).items()
+                            if name != "learning_rate")
+        print(f"epoch {epoch + 1}/{self.params.get('epochs', '?')}: {metrics} ({seconds:.0f} s)")
 
 
 def label_budget(labels, n: int | None, *, seed: int = 42, classes: int = 10) -> np.ndarray:

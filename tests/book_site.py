@@ -1,6 +1,7 @@
 """The book's two editions, built once per test session and served on localhost, headless Chromium to read
-them (used by test_book.py, test_browser.py and test_jupyterlab.py), and the solution text that must never
-reach the student edition."""
+them (used by test_book.py, test_browser.py and test_jupyterlab.py), the solution text that must never
+reach the student edition, and what no reader should see anywhere: machine paths, TensorFlow's log lines,
+lines longer than the book's column (used by test_readable.py and test_browser.py)."""
 
 from __future__ import annotations
 
@@ -164,13 +165,15 @@ def _prose(markdown: str) -> str:
     markdown = re.sub(r"<summary>.*?</summary>", " ", markdown, flags=re.S)
     markdown = re.sub(r"<[^>]+>", " ", markdown)
     markdown = re.sub(r"\$\$.*?\$\$|\$[^$\n]*\$", " | ", markdown, flags=re.S)
+    markdown = re.sub(r"\{[\w:-]+\}`[^`]*`", " | ", markdown)  # a MyST role ({doc}`...`) renders as its target
+    markdown = re.sub(r"^```\{[\w:-]+\}.*$|^:[\w-]+:.*$", " | ", markdown, flags=re.M)  # directive lines
     markdown = re.sub(r"^\s*(\d+[.)]|[-*+])\s+", " ", markdown, flags=re.M)  # list numbers are not text
     return markdown
 
 
 def _student_text() -> str:
     """Everything the student edition's sources say on purpose: the student notebooks and markdown pages
-    (the question bank shows its answers, collapsed, by design)."""
+    (the question bank shows the answers of the marked questions, collapsed, by design)."""
     parts = []
     for doc in toc_pages("student"):
         for suffix in (".ipynb", ".md"):
@@ -188,14 +191,27 @@ class Needle:
     text: str  # reduced with words()
 
 
+def _windows(text: str):
+    tokens = words(text).split()
+    for start in range(0, max(len(tokens) - WINDOW + 1, 0), WINDOW // 2):
+        yield " ".join(tokens[start:start + WINDOW])
+
+
 @functools.cache
 def solution_needles() -> tuple[Needle, ...]:
-    """Phrases only the solutions hold: each line of code between the solution markers, and each run of
-    WINDOW words of a cell tagged model-answer or solution-only, less whatever the student sources also say."""
+    """Phrases only the solutions and the instructors hold: each line of code between the solution markers,
+    each run of WINDOW words of a cell tagged model-answer or solution-only, and of each short answer's model
+    answer and rubric in the question bank (issue #23), less whatever the student sources also say."""
+    from labkit import bank
     from labkit.assign import BEGIN, END, HIDDEN_TAGS
 
     public = _student_text()
     needles: dict[str, Needle] = {}
+    for question in bank.load_bank():
+        if question.kind == "short-answer":
+            for text in (question.answer, question.rubric.full, question.rubric.partial, question.rubric.poor):
+                for phrase in _windows(text):
+                    needles.setdefault(phrase, Needle(f"bank/lab{question.lab}.yaml", 0, "viva answer", phrase))
     for path in sorted((ROOT / "solutions").glob("*.ipynb")):
         notebook = nbformat.read(path, as_version=4)
         for index, cell in enumerate(notebook.cells):
@@ -220,3 +236,77 @@ def leaks(text: str, needles=None) -> list[Needle]:
     """The solution phrases found in ``text`` (already reduced with :func:`words`)."""
     padded = f" {text} "
     return [n for n in (needles or solution_needles()) if f" {n.text} " in padded]
+
+
+# --- what no reader should see --------------------------------------------------------------------------------
+
+LINE_LIMIT = 88
+"""Characters of a line of code, or of a printed line, that the book's content column shows without scrolling
+at 1280 px (the browser test measures it)."""
+
+MACHINE_PATH = re.compile(
+    r"(?<![\w.~/:$-])/(?:home|root|work|tmp|Users|usr|opt|var|mnt|srv|scratch|data|content|private|nfs|gpfs)"
+    r"(?:/[^\s'\"<>()\[\],;|]+)+"
+    r"|(?<![\w])[A-Za-z]:\\(?:Users|Documents and Settings)\\\S+")
+"""An absolute path of the machine that ran something (``/home/ana/datasets/mnist``, ``C:\\Users\\ana``).
+Example paths written for a reader (``/path/to/datasets``) and URLs are not machine paths."""
+
+TF_LOG_LINE = re.compile(r"^\s*[IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ \S+:\d+\].*$"
+                         r"|^.*All log messages before absl::InitializeLog.*$", re.M)
+"""A line of TensorFlow's C++ log: ``E0000 00:00:1796097866.844927   24403 meta_optimizer.cc:967] ...``."""
+
+KNOWN_LONG_OUTPUT = {
+    "✅ add_noise: Gaussian noise of standard deviation factor, clipped to [0, 1], seeded, input untouched.":
+        "Lab 2's self-check message, printed by labkit/checks.py (not this branch's file): shorten it there",
+    "✅ classifier: frozen features → Flatten (12,544) → Dense(10, softmax); 125,450 parameters to train.":
+        "Lab 4's self-check message, printed by labkit/checks.py (not this branch's file): shorten it there",
+}
+"""Printed lines over LINE_LIMIT that this repository still holds, each with the reason and the fix. A test
+fails when one of them is no longer there, so that the list cannot outlive the problem."""
+
+
+def machine_text(text: str) -> list[str]:
+    """The machine paths and TensorFlow log lines in ``text``."""
+    return MACHINE_PATH.findall(text) + [line.strip()[:120] for line in TF_LOG_LINE.findall(text)]
+
+
+def too_long(lines, known=KNOWN_LONG_OUTPUT) -> list[str]:
+    """The lines over LINE_LIMIT characters, less the known ones."""
+    return [line for line in lines if len(line) > LINE_LIMIT and line.strip() not in known]
+
+
+def output_texts(cell) -> list[tuple[str, str]]:
+    """``(kind, text)`` of each output of a code cell: "printed" for streams and plain-text results (shown in
+    a code block), "rich" for HTML and Markdown (data URIs left out)."""
+    texts = []
+    for output in cell.get("outputs", []):
+        if output.output_type == "stream":
+            texts.append(("printed", output.text))
+        elif output.output_type == "error":
+            texts.append(("printed", "\n".join(output.traceback)))
+        else:
+            data = output.get("data", {})
+            rich = [data[kind] for kind in ("text/html", "text/markdown") if kind in data]
+            if rich:
+                texts += [("rich", re.sub(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+", "data:…", text))
+                          for text in rich]
+            elif "text/plain" in data and not any(kind.startswith("image/") for kind in data):
+                texts.append(("printed", data["text/plain"]))
+    return texts
+
+
+def code_blocks(markdown: str) -> list[str]:
+    """The lines inside the fenced code blocks of a Markdown text (MyST directives other than code left out)."""
+    lines, fence = [], None
+    for line in markdown.splitlines():
+        stripped = line.strip()
+        opening = re.match(r"^(`{3,}|~{3,})(.*)$", stripped)
+        if fence is None and opening:
+            info = opening[2].strip()
+            is_code = not info.startswith("{") or info.startswith(("{code-block}", "{code}", "{code-cell}"))
+            fence = (opening[1], is_code)
+        elif fence is not None and stripped.startswith(fence[0]) and stripped.strip("`~") == "":
+            fence = None
+        elif fence is not None and fence[1]:
+            lines.append(line)
+    return lines

@@ -1,4 +1,3 @@
-import json
 import re
 import shutil
 import subprocess
@@ -36,7 +35,7 @@ def test_student_notebook_keeps_checks_and_drops_hidden_material():
     assert [c.source for c in code][1] == "check(f)"
     assert all(c.outputs == [] and c.execution_count is None for c in code)
     assert code[0].metadata == {"tags": ["keep-me"], "labkit": {"grade_id": "T-f", "points": 2}}
-    assert student.cells[0].metadata["tags"] == ["generated-note"]
+    assert student.cells[1].metadata["tags"] == ["generated-note"]
 
 
 @pytest.mark.parametrize("name, cell, problem", [
@@ -75,13 +74,16 @@ def test_no_solution_leaks_into_the_student_notebook(path):
     """Does no solution line, marker, model answer or stored output reach the student notebook?"""
     solution = nbformat.read(path, as_version=4)
     student_text = (ROOT / "labs" / path.name).read_text(encoding="utf-8")
-    student = json.loads(student_text)
     assert "BEGIN SOLUTION" not in student_text and "END SOLUTION" not in student_text
     leaked = [line for line in _solution_lines(solution) if line in student_text]
     assert leaked == []
     hidden = [c.source for c in solution.cells if assign.HIDDEN_TAGS & set(c.metadata.get("tags", []))]
     assert all(text not in student_text for text in hidden)
-    assert all(not c.get("outputs") for c in student["cells"] if c["cell_type"] == "code")
+    for cell in nbformat.reads(student_text, as_version=4).cells:
+        if cell.cell_type == "code" and assign.QUIZ_TAG not in cell.metadata.get("tags", []):
+            assert not cell.outputs
+        elif cell.cell_type == "code":  # a quiz's static questions, never the solution's stored output
+            assert cell.outputs == assign.static_quiz(cell.source)
 
 
 def test_cli_check_reports_stale_labs(tmp_path):
@@ -124,3 +126,118 @@ def test_graded_cells_lists_ids_and_points_in_order():
     assert {gid: points for gid, (_, points) in graded.items()} == {
         "L1-preprocess": 2, "L1-pipeline": 2, "L1-encoder-decoder": 3, "L1-autoencoder": 1, "L1-compile": 1}
     assert list(graded) == sorted(graded, key=lambda gid: graded[gid][0])
+
+
+def _solution(*cells, title="# Worked solution — Lab 9 — A lab\nIntro."):
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(title), *cells])
+    for index, cell in enumerate(notebook.cells):
+        cell.id = f"cell-{index}"
+    return notebook
+
+
+def _tagged(source, tag):
+    cell = nbformat.v4.new_code_cell(source)
+    cell.metadata = {"tags": [tag]}
+    return cell
+
+
+def test_the_solution_title_becomes_the_lab_title():
+    """Does "# Worked solution — Lab 9 — A lab" become "# Lab 9 — A lab" in the student notebook?"""
+    student = student_notebook(_solution(nbformat.v4.new_code_cell("x = 1")), name="lab9.ipynb")
+    assert student.cells[0].source == "# Lab 9 — A lab\nIntro."
+
+
+def test_every_solution_is_titled_worked_solution_and_its_lab_is_not():
+    """Is every solution titled "Worked solution — Lab N ...", every lab "Lab N ..." with the rest the
+    same, so that no solution title repeats a lab title?"""
+    for path in sorted((ROOT / "solutions").glob("*.ipynb")):
+        solution_title = nbformat.read(path, as_version=4).cells[0].source.splitlines()[0]
+        lab_title = nbformat.read(ROOT / "labs" / path.name, as_version=4).cells[0].source.splitlines()[0]
+        assert solution_title.startswith("# Worked solution — Lab "), path.name
+        assert lab_title == "# " + solution_title.removeprefix(assign.SOLUTION_TITLE), path.name
+
+
+def test_provenance_is_metadata_and_the_note_only_where_there_is_code_to_write():
+    """Does the student notebook record its solution in its metadata, not in a cell that points students at
+    the solutions, and does it tell students to fill in `# YOUR CODE HERE` only when it has one?"""
+    with_exercise = student_notebook(_solution(nbformat.v4.new_code_cell("# BEGIN SOLUTION\nx = 1\n# END SOLUTION")),
+                                     name="lab9.ipynb")
+    without = student_notebook(_solution(nbformat.v4.new_code_cell("print(1)")), name="lab9.ipynb")
+    for student in (with_exercise, without):
+        assert student.metadata["labkit"]["generated_from"] == "solutions/lab9.ipynb"
+        assert not any("solutions/" in cell.source for cell in student.cells)
+    assert [cell.metadata.get("tags") for cell in with_exercise.cells] == [None, ["generated-note"], None]
+    assert "# YOUR CODE HERE" in with_exercise.cells[1].source
+    assert not any("YOUR CODE HERE" in cell.source for cell in without.cells)
+    lab5 = (ROOT / "labs" / "lab5_viva_practice.ipynb").read_text(encoding="utf-8")
+    assert "YOUR CODE HERE" not in lab5  # it has no exercise to fill in (issue #23)
+
+
+def test_a_quiz_cell_keeps_its_questions_but_no_model_answer():
+    """Does a cell tagged quiz keep, as its output, the lab's quiz as static HTML (every question, the
+    marked answers folded) without any short answer's model answer or rubric?"""
+    from labkit import bank
+
+    student = student_notebook(_solution(_tagged("quiz.show(lab=1)", assign.QUIZ_TAG)), name="lab9.ipynb")
+    (output,) = student.cells[-1].outputs
+    shown = output["data"]["text/html"]
+    assert "application/vnd.jupyter.widget-view+json" not in output["data"]
+    for question in bank.load_bank(1):
+        assert bank.inline_html(question.question) in shown
+        if question.kind == "short-answer":
+            assert bank.inline_html(question.answer) not in shown
+            assert bank.inline_html(question.rubric.full) not in shown
+    assert "<details" in shown and "Short answer: write yours" in shown
+
+
+def test_a_quiz_cell_that_is_not_a_literal_call_names_the_notebook_and_cell():
+    """Is a quiz-tagged cell that is not one quiz.show(...) call with literal arguments an error that names
+    the notebook and the cell?"""
+    with pytest.raises(assign.QuizCellError, match=r"lab9\.ipynb, cell 1: .*quiz\.show"):
+        student_notebook(_solution(_tagged("quiz.show(questions=viva)", assign.QUIZ_TAG)), name="lab9.ipynb")
+
+
+COLAB_CELL = """import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    KIT = "git+https://github.com/someone/somewhere@main"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", KIT], check=True)"""
+
+
+def test_the_colab_cell_installs_the_repository_the_book_config_names(tmp_path):
+    """Does `labkit assign` write the repository and branch of the book's _config.yml into the colab-install
+    cell of every student notebook, so that a fork sets its address in one place?"""
+    (tmp_path / "_config.yml").write_text("repository:\n  url: https://github.com/a-fork/the-kit/\n"
+                                          "  branch: autumn\n")
+    (tmp_path / "solutions").mkdir()
+    nbformat.write(_solution(_tagged(COLAB_CELL, assign.COLAB_TAG)), tmp_path / "solutions" / "lab9.ipynb")
+    (text,) = assign.generate(tmp_path / "solutions", tmp_path / "labs").values()
+    cell = nbformat.reads(text, as_version=4).cells[-1]
+    assert 'KIT = "git+https://github.com/a-fork/the-kit@autumn"' in cell.source
+    assert "someone/somewhere" not in text
+
+
+def _run_colab_cell(source, *, on_colab):
+    """What the cell asks pip to do, run in a fresh Python with or without a google.colab module."""
+    script = (f"import subprocess, sys, types\n"
+              f"calls = []\nsubprocess.run = lambda *a, **k: calls.append(a[0])\n"
+              + ("sys.modules['google.colab'] = types.ModuleType('google.colab')\n" if on_colab else "")
+              + source + "\nprint(calls)")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    return run.stdout.strip()
+
+
+def test_the_colab_cell_installs_the_kit_on_colab_and_does_nothing_elsewhere():
+    """Does every lab's first code cell install the kit, from the repository of _config.yml, when it runs on
+    Colab, and do nothing anywhere else?"""
+    import yaml
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["repository"]
+    kit = f"git+{config['url']}@{config['branch']}"
+    for path in sorted((ROOT / "labs").glob("*.ipynb")):
+        first = next(c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+        assert first.metadata.get("tags") == [assign.COLAB_TAG], path.name
+        assert _run_colab_cell(first.source, on_colab=False) == "[]", path.name
+        called = _run_colab_cell(first.source, on_colab=True)
+        assert called == str([[sys.executable, "-m", "pip", "install", "--quiet", kit]]), path.name

@@ -123,14 +123,28 @@ def test_drawing_more_questions_than_the_bank_holds_is_refused(questions):
         bank.draw(lab1, 99, rng=random.Random(0))
 
 
-def test_the_committed_book_page_is_up_to_date():
-    """Is viva/question_bank.md exactly what the bank files give now? (Fix: labkit bank --page viva/question_bank.md)"""
+def test_the_committed_book_pages_are_up_to_date():
+    """Are viva/question_bank.md and viva/question_bank_answers.md exactly what the bank files give now?
+    (Fix: labkit bank --page viva/question_bank.md)"""
+    assert bank.answers_page(ROOT / bank.PAGE) == ROOT / "viva" / "question_bank_answers.md"
     assert bank.page_is_current(ROOT / bank.PAGE), "run: labkit bank --page viva/question_bank.md"
 
 
+def test_the_student_page_leaves_out_short_answers_and_rubrics(questions):
+    """Does the student page fold the answer of every marked question (multiple choice, true/false,
+    numeric) and give no short answer's model answer or rubric, which only the answers page holds (#23)?"""
+    student, answers = bank.render_page(), bank.render_page(answers=True)
+    short = [q for q in questions if q.kind == "short-answer"]
+    assert student.count(":::{dropdown} Answer") == len(questions) - len(short)
+    assert student.count(bank.SHORT_ANSWER_NOTE) == len(short)
+    for question in short:
+        for secret in (question.answer, question.rubric.full, question.rubric.partial, question.rubric.poor):
+            assert secret not in student and secret in answers, question.id
+
+
 def test_the_page_lists_every_question_by_lab_with_its_answer_folded(questions):
-    """Does the page group the questions by lab and put each answer in a collapsed MyST dropdown?"""
-    page = bank.render_page()
+    """Does the answers page group the questions by lab and put each answer in a collapsed MyST dropdown?"""
+    page = bank.render_page(answers=True)
     assert page.count(":::{dropdown} Answer") == len(questions)
     positions = [page.index(f"## Lab {lab}:") for lab in range(1, 6)]
     assert positions == sorted(positions)
@@ -146,6 +160,7 @@ def test_the_bank_command_fails_when_the_page_is_stale(tmp_path):
     stale = subprocess.run([*command, "--check"], capture_output=True, text=True, cwd=ROOT)
     assert stale.returncode == 1 and "out of date" in stale.stdout
     assert subprocess.run(command, capture_output=True, text=True, cwd=ROOT).returncode == 0
+    assert bank.answers_page(page).is_file()
     fresh = subprocess.run([*command, "--check"], capture_output=True, text=True, cwd=ROOT)
     assert fresh.returncode == 0 and "up to date" in fresh.stdout
 

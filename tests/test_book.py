@@ -2,12 +2,14 @@
 edition serves no solution: not in its pages, its downloads or its launch links. (test_browser.py opens
 both editions in a real browser.)"""
 
+import html as html_module
 import re
+import sys
 
 import pytest
 import yaml
 
-from book_site import ROOT, build, leaks, page_text, solution_needles, toc_pages
+from book_site import ROOT, build, leaks, page_text, solution_needles, toc_pages, words
 
 # jupyter-book silently ignores keys it does not know: every key we use is listed here, so a typo fails.
 KNOWN_KEYS = {
@@ -15,17 +17,20 @@ KNOWN_KEYS = {
     "exclude_patterns": None, "execute": {"execute_notebooks"},
     "parse": {"myst_enable_extensions"},
     "html": {"use_repository_button", "use_issues_button", "use_edit_page_button", "home_page_in_navbar",
-             "favicon"},
+             "favicon", "extra_footer"},
     "launch_buttons": {"notebook_interface", "colab_url", "binderhub_url", "jupyterhub_url"},
     "repository": {"url", "branch", "path_to_book"},
-    "sphinx": {"recursive_update", "config"},
+    "sphinx": {"recursive_update", "local_extensions", "config"},
 }
-REPOSITORY = "https://github.com/autoencoder-lab-kit/autoencoder-lab-kit"
 LAUNCH_HOSTS = ("colab.research.google.com", "mybinder.org", "/hub/user-redirect/")
 
 
 def load_config():
     return yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+
+
+REPOSITORY = load_config()["repository"]["url"]
+"""The book's repository, written once, in _config.yml (a fork changes it there and nowhere else)."""
 
 
 def test_config_passes_the_jupyter_book_schema():
@@ -56,9 +61,11 @@ def test_notebooks_are_never_executed_at_build_time():
 
 
 def test_repository_and_launch_settings_are_filled_in():
-    """Do the repository and the launch buttons name the canonical repository, its branch and the book's root?"""
+    """Do the repository settings name a GitHub repository, its branch and the book's root, and do the launch
+    buttons offer Colab and Binder?"""
     config = load_config()
-    assert config["repository"] == {"url": REPOSITORY, "path_to_book": "", "branch": "main"}
+    assert re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", config["repository"]["url"])
+    assert config["repository"]["path_to_book"] == "" and config["repository"]["branch"]
     assert config["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
     assert config["launch_buttons"]["binderhub_url"] == "https://mybinder.org"
     assert config["launch_buttons"]["notebook_interface"] == "jupyterlab"
@@ -117,7 +124,10 @@ def test_student_edition_serves_no_solution():
     html = build("student").html
     assert not (html / "_sources").exists()
     assert not (html / "solutions").exists()
-    assert not list(html.rglob("*.ipynb"))
+    served = sorted(path.relative_to(html / "_notebooks").as_posix() for path in html.rglob("*.ipynb"))
+    assert served == sorted(f"labs/{path.name}" for path in (ROOT / "labs").glob("*.ipynb"))
+    for name in served:  # the download button's notebooks: the student notebooks, byte for byte
+        assert (html / "_notebooks" / name).read_bytes() == (ROOT / name).read_bytes(), name
     found = {}
     for path in html.rglob("*"):
         if path.is_file() and path.suffix in (".html", ".js", ".txt", ".json", ".md") and "_static" not in path.parts:
@@ -126,18 +136,33 @@ def test_student_edition_serves_no_solution():
                                   for n, path in found.items())
     for path in html.rglob("*.html"):
         page = path.read_text(encoding="utf-8")
-        assert "btn-download" not in page and "_sources/" not in page, path
+        assert "_sources/" not in page, path
+        downloads = re.findall(r'class="[^"]*btn-download[^"]*"', page)
+        assert downloads == (['class="btn btn-sm btn-download-notebook-button"'] if "labs/" in str(path) else [])
         assert not re.findall(r'(?:href|src)="[^"]*solutions/', page), f"{path} links into solutions/"
 
 
 @pytest.mark.book
-def test_question_bank_answers_are_folded():
-    """Does the student edition's question bank give every question an answer that stays folded until opened?"""
+def test_question_bank_shows_students_questions_and_instructors_answers():
+    """Does the student edition's question bank show every question, the marked answers folded, and no model
+    answer or rubric of a short answer, while the instructor edition's answers page has them all (issue #23)?"""
+    from labkit import bank
+
+    questions = bank.load_bank()
+    short = [q for q in questions if q.kind == "short-answer"]
+    student = page_text(build("student").html / "viva" / "question_bank.html")
     page = (build("student").html / "viva" / "question_bank.html").read_text(encoding="utf-8")
-    questions = len(re.findall(r"^\*\*L\d+-\d+\*\*", (ROOT / "viva" / "question_bank.md").read_text("utf-8"), re.M))
     folds = re.findall(r"<details[^>]*>", page)
-    assert questions and len(folds) == questions
+    assert len(folds) == len(questions) - len(short)
     assert not [fold for fold in folds if re.search(r"\bopen\b", fold)]
+    assert not (build("student").html / "viva" / "question_bank_answers.html").exists()
+    answers = page_text(build("instructor").html / "viva" / "question_bank_answers.html")
+    for question in questions:
+        assert words(question.question) in student and words(question.question) in answers
+    for question in short:
+        for secret in (question.answer, question.rubric.full, question.rubric.partial, question.rubric.poor):
+            assert words(secret) not in student, f"{question.id} shows its answer or rubric to students"
+            assert words(secret) in answers, question.id
 
 
 @pytest.mark.book
@@ -149,10 +174,70 @@ def test_launch_buttons_open_the_student_notebooks():
             continue
         page = (html / f"{doc}.html").read_text(encoding="utf-8")
         launch = [url for url in re.findall(r'href="([^"]+)"', page) if any(h in url for h in LAUNCH_HOSTS)]
+        branch = load_config()["repository"]["branch"]
+        owner_repo = REPOSITORY.split("github.com/")[1]
         assert sorted(launch) == [
-            f"{REPOSITORY.replace('github.com', 'colab.research.google.com/github')}/blob/main/{doc}.ipynb",
-            f"https://mybinder.org/v2/gh/{REPOSITORY.split('github.com/')[1]}/main?urlpath=lab/tree/{doc}.ipynb",
+            f"https://colab.research.google.com/github/{owner_repo}/blob/{branch}/{doc}.ipynb",
+            f"https://mybinder.org/v2/gh/{owner_repo}/{branch}?urlpath=lab/tree/{doc}.ipynb",
         ]
+
+
+def test_the_repository_address_is_written_only_in_config():
+    """Do the book's pages take the repository's address from _config.yml ({{ repository }},
+    repository-code blocks) rather than writing it out, so that a fork changes it in one place?"""
+    pages = {doc for edition in ("student", "instructor") for doc in toc_pages(edition)}
+    written = [doc for doc in sorted(pages) if (ROOT / f"{doc}.md").is_file()
+               and REPOSITORY.split("github.com/")[1] in (ROOT / f"{doc}.md").read_text(encoding="utf-8")]
+    assert written == []
+    assert "{repository}" in (ROOT / "setup.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.book
+def test_pages_show_the_configured_repository():
+    """Does the setup page's clone command, built, name the repository of _config.yml?"""
+    setup = (build("student").html / "setup.html").read_text(encoding="utf-8")
+    text = html_module.unescape(re.sub(r"<[^>]+>", "", setup))
+    assert f"git clone {REPOSITORY}" in text and "{repository}" not in text
+
+
+def test_the_kit_has_a_licence_for_its_code_and_its_text_and_a_citation():
+    """Is the code under the MIT licence (LICENSE, as pyproject.toml says), the text under CC BY 4.0
+    (LICENSE-TEXT), and does CITATION.cff cite the kit under both, with the book's title?"""
+    import tomllib
+
+    assert (ROOT / "LICENSE").read_text(encoding="utf-8").startswith("MIT License")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["license"] == {"text": "MIT"}
+    text_licence = (ROOT / "LICENSE-TEXT").read_text(encoding="utf-8")
+    assert "Creative Commons Attribution 4.0 International Public License" in text_licence
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    assert {"cff-version", "message", "title", "authors"} <= set(citation)
+    assert citation["title"] == load_config()["title"] and citation["license"] == ["MIT", "CC-BY-4.0"]
+    footer = load_config()["html"]["extra_footer"]
+    assert "MIT" in footer and "CC BY 4.0" in footer and "Cite as" in footer
+
+
+@pytest.mark.parametrize("edition", ["student", "instructor"])
+@pytest.mark.book
+def test_every_page_shows_the_licences_and_citation_in_its_footer(edition):
+    """Does every page of both editions carry the licence and citation footer?"""
+    html = build(edition).html
+    missing = [doc for doc in toc_pages(edition)
+               if 'class="labkit-licence"' not in (html / f"{doc}.html").read_text(encoding="utf-8")]
+    assert missing == []
+
+
+def test_table_columns_keeps_the_named_columns_and_names_a_missing_one():
+    """Does the book's table-columns directive keep the named columns in the given order (an experiment's
+    name only where asked), keep a | inside a code span, and name a column the table lacks?"""
+    sys.path.insert(0, str(ROOT / "_ext"))
+    from table_columns import first_table, select
+
+    table = first_table("Intro.\n\n| A | B | C |\n|---|:-:|---|\n| `x|y`: long | 1 | 2 |\n\nAfter.")
+    assert select(table, ["C", "A"]) == ["| C | A |", "|---|---|", "| 2 | `x|y`: long |"]
+    assert select(table, ["A", "B"], {"A"}) == ["| A | B |", "|---|:-:|", "| `x|y` | 1 |"]
+    with pytest.raises(KeyError, match="no column 'D'; the table has A, B, C"):
+        select(table, ["A", "D"])
 
 
 @pytest.mark.book
@@ -213,3 +298,14 @@ def test_tests_workflow_runs_the_readme_test_command():
     command = next(step["run"] for step in steps(workflow) if "pytest" in step.get("run", ""))
     assert command in readme
     assert workflow["jobs"]["test"]["env"]["LABKIT_REQUIRE_BROWSER"] == "1"
+
+
+def test_readme_says_where_ci_has_the_full_datasets():
+    """Does the README promise the full datasets only where CI provides them: .ci/run sets
+    LABKIT_REQUIRE_FULL_DATA=1 when it finds them, and the GitHub workflow, which has none, is said to skip?"""
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    ci_run = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    workflow = load_workflow("tests.yml")
+    assert "LABKIT_REQUIRE_FULL_DATA=1" in ci_run and "`.ci/run` provides the data" in readme
+    if "LABKIT_DATA_DIR" not in workflow["jobs"]["test"]["env"]:
+        assert "the GitHub workflow (`tests.yml`) has no copy of the datasets" in readme

@@ -74,3 +74,19 @@ def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
         assert config.cpu_has_bfloat16(cpuinfo, matrix_units=True) is ("amx_bf16" in flags)
     assert config.cpu_has_bfloat16(tmp_path / "absent") is False
     assert config.cpu_has_bfloat16(tmp_path / "absent", matrix_units=True) is False
+
+
+@pytest.mark.parametrize("quick", ["0", "1"])
+@pytest.mark.parametrize("flags", ["avx512f amx_bf16", "avx512f avx512_bf16", "avx2"])
+def test_setup_line_names_the_data_source_in_short_lines(monkeypatch, cpu_flags, tmp_path, quick, flags):
+    """Does setup's report name the data source ("LABKIT_DATA_DIR (full dataset)"), never its path, in
+    lines of at most 88 characters, whatever the mode and the CPU?"""
+    cpu_flags(flags)
+    monkeypatch.setenv("LABKIT_QUICK", quick)
+    for data_dir, named in ((None, "Keras cache"), (tmp_path / "datasets", "LABKIT_DATA_DIR (full dataset)")):
+        if data_dir is not None:
+            monkeypatch.setenv("LABKIT_DATA_DIR", str(data_dir))
+        said = settings().describe()
+        assert str(tmp_path) not in said
+        assert ("data: shipped sample" if quick == "1" else f"data: {named}") in said
+        assert max(len(line) for line in said.splitlines()) <= 88, said

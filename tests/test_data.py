@@ -54,6 +54,22 @@ def test_folder_given_as_argument_is_used_and_reported(tmp_path, monkeypatch):
     (x_train, y_train), (x_test, y_test) = loaded
     assert x_train.shape == (5000, 28, 28) and y_test.shape == (1000,)
     assert loaded.source.kind == "directory" and loaded.source.location == str(folder / "mnist")
+    assert str(loaded.source) == "data_dir= (full dataset)"
+
+
+def test_sources_are_named_without_their_paths(tmp_path, monkeypatch, capsys):
+    """Does a loaded dataset say where it came from by name (LABKIT_DATA_DIR, Keras cache, shipped sample),
+    never by a path that would differ on every machine?"""
+    monkeypatch.setattr(data, "IDX_SHA256", {**data.IDX_SHA256, "mnist": sample_hashes()})
+    folder = copy_sample(tmp_path)
+    monkeypatch.setenv("LABKIT_DATA_DIR", str(folder))
+    loaded = load_mnist()
+    said = capsys.readouterr().out
+    assert said == "mnist: loaded from LABKIT_DATA_DIR (full dataset)\n"
+    assert str(tmp_path) not in said and str(loaded.source.location).startswith(str(tmp_path))
+    assert str(load_sample("mnist").source) == "shipped sample (not the full dataset)"
+    cache = data.Source("keras-cache", str(tmp_path / "mnist.npz"), True)
+    assert str(cache) == "Keras cache (full dataset)"
 
 
 def test_folder_from_the_environment_is_used(tmp_path, monkeypatch):

@@ -180,3 +180,51 @@ def test_label_budget_needs_one_accuracy_per_budget():
     """Is a model with too few accuracies refused?"""
     with pytest.raises(ValueError, match="2 accuracies for 3 budgets"):
         plots.label_budget([1, 2, 3], {"frozen": [0.5, 0.6]})
+
+
+COLUMN_PX = 676
+"""The width of the book's content column at 1280 px, where a figure shows at full size (100 dpi)."""
+
+
+def test_confusion_matrices_stack_so_that_the_book_shows_them_at_full_size():
+    """Do several confusion matrices stand one above the other, in a figure no wider than the book's column,
+    so that their numbers are not shrunk?"""
+    fig = plots.confusion_heatmaps({"frozen": [0, 1, 2], "tuned": [0, 1, 1], "scratch": [1, 1, 2]}, [0, 1, 2],
+                                   CLASSES[:3])
+    assert [ax.get_title() for ax in fig.axes] == ["frozen", "tuned", "scratch"]
+    lefts = {round(ax.get_position().x0, 3) for ax in fig.axes}
+    assert len(lefts) == 1, "the matrices should share one column"
+    assert fig.get_figwidth() * 100 <= COLUMN_PX
+
+
+def _records():
+    record = {"lab": 4, "quick": False, "seed": 0, "environment": {}}
+    return [{**record, "name": "dense", "metric": "val_bce", "value": 0.0866, "published": None,
+             "lab_target": 0.088},
+            {**record, "name": "frozen", "metric": "test_accuracy", "value": 0.8992, "published": 0.8897},
+            {**record, "name": "scratch", "metric": "test_accuracy", "value": 0.9178, "published": 0.909}]
+
+
+def test_results_figure_is_readable_and_starts_accuracy_at_zero():
+    """Does the Results figure fit the book's column, label every bar with its value in 9-point type, and
+    draw accuracies on an axis from 0 to 100 % (so that no gap is inflated)?"""
+    fig = plots.results_comparison(_records())
+    losses, accuracies = fig.axes
+    assert fig.get_figwidth() * 100 <= COLUMN_PX
+    assert accuracies.get_xlim() == (0, 100) and losses.get_xlim()[0] == 0
+    labels = [text for ax in fig.axes for text in ax.texts]
+    assert sorted(text.get_text() for text in labels) == sorted(["0.0866", "0.0880", "89.92", "88.97", "91.78",
+                                                                 "90.90"])
+    assert min(text.get_fontsize() for text in labels) >= 9
+    assert min(label.get_fontsize() for ax in fig.axes for label in ax.get_yticklabels()) >= 9
+
+
+def test_committed_results_figure_fits_the_column():
+    """Is the committed results/results.png (written by `labkit reproduce`) no wider than the book's column,
+    so that the page shows it unshrunk?"""
+    from pathlib import Path
+
+    from PIL import Image
+
+    width, _ = Image.open(Path(__file__).resolve().parents[1] / "results" / "results.png").size
+    assert width <= COLUMN_PX

@@ -167,6 +167,21 @@ def test_the_output_carries_a_static_version_with_folded_answers():
     assert "Self-check quiz · Lab 4" in data["text/plain"]
 
 
+def test_the_student_version_leaves_out_short_answers_model_answers_and_rubrics():
+    """With model_answers=False (the student notebooks and book), does every question still show, the marked
+    answers folded, but no short answer's model answer or rubric?"""
+    lab1 = quiz.show(lab=1)
+    static = quiz.static_html(lab1.questions, lab1.title, model_answers=False)
+    short = [q for q in lab1.questions if q.kind == "short-answer"]
+    assert short and static.count("<details") == len(lab1.questions) - len(short)
+    for question in lab1.questions:
+        assert bank.inline_html(question.question) in static
+    for question in short:
+        for secret in (question.answer, question.rubric.full, question.rubric.partial, question.rubric.poor):
+            assert bank.inline_html(secret) not in static
+    assert static.count(quiz.SHORT_ANSWER_NOTE.replace("'", "&#x27;")) == len(short)
+
+
 def _quiz_call(path):
     cells = [cell for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
     return cells[-1] if cells else None

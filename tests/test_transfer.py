@@ -138,3 +138,18 @@ def test_compile_classifier_can_decay_the_learning_rate_to_zero():
     schedule = classifier.optimizer._learning_rate
     assert float(schedule(0)) == pytest.approx(1e-3) and float(schedule(100)) == pytest.approx(0, abs=1e-9)
     assert float(schedule(50)) == pytest.approx(5e-4, rel=1e-3)
+
+
+def test_epoch_log_prints_one_short_line_per_epoch(capsys):
+    """Does EpochLog print one line per epoch with every metric, within 88 characters where Keras's own
+    verbose=2 line (four metrics) is longer?"""
+    model = transfer.compile_classifier(models.cnn_classifier())
+    x = np.random.default_rng(0).random((64, 28, 28, 1), dtype="float32")
+    y = np.arange(64) % 10
+    model.fit(x, y, validation_data=(x, y), epochs=2, batch_size=32, verbose=0,
+              callbacks=[transfer.EpochLog()])
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["epoch 1/2", "epoch 2/2"]
+    for line in lines:
+        assert all(f"{name} " in line for name in ("accuracy", "loss", "val_accuracy", "val_loss")), line
+        assert line.endswith(" s)") and len(line) <= 88, line
