@@ -90,6 +90,40 @@ def test_scores_are_one_per_image_and_reject_raw_pixels():
         anomaly.reconstruction_errors(images, images, kind="mae")
 
 
+def test_knn_distance_is_the_mean_distance_to_the_nearest_normal_codes():
+    """Is the kNN score the mean Euclidean distance to the k nearest reference codes (after scaling each
+    code number by the reference's spread), checked against a brute-force computation?"""
+    rng = np.random.default_rng(4)
+    reference = rng.normal(size=(300, 3)) * [1.0, 10.0, 0.1]
+    codes = rng.normal(size=(40, 3)) * [1.0, 10.0, 0.1]
+    scaled_ref = (reference - reference.mean(axis=0)) / reference.std(axis=0)
+    scaled = (codes - reference.mean(axis=0)) / reference.std(axis=0)
+    distances = np.linalg.norm(scaled[:, None, :] - scaled_ref[None, :, :], axis=2)
+    expected = np.sort(distances, axis=1)[:, :5].mean(axis=1)
+    np.testing.assert_allclose(anomaly.knn_distance(reference, codes, k=5, batch_size=7), expected, rtol=1e-4)
+
+
+def test_code_scores_rank_a_far_code_above_a_typical_one():
+    """Do both code-space scores give a code far from the normal ones a higher score than a typical code?"""
+    rng = np.random.default_rng(5)
+    reference = rng.multivariate_normal([0, 0], [[1, 0.9], [0.9, 1]], size=2000)
+    typical, off_the_ridge = np.array([[1.0, 1.0]]), np.array([[1.0, -1.0]])  # same length, other direction
+    for score in (anomaly.knn_distance, anomaly.mahalanobis):
+        assert score(reference, off_the_ridge)[0] > score(reference, typical)[0], score.__name__
+    assert anomaly.mahalanobis(reference, reference.mean(axis=0)[None, :])[0] == pytest.approx(0, abs=1e-9)
+
+
+def test_code_scores_refuse_codes_that_do_not_fit_with_the_fix():
+    """Are images instead of codes, codes of another size, and too large a k refused with what to do?"""
+    reference = np.zeros((20, 4))
+    with pytest.raises(ValueError, match="labkit.latent.encode"):
+        anomaly.knn_distance(reference, np.zeros((3, 28, 28)))
+    with pytest.raises(ValueError, match="same encoder"):
+        anomaly.mahalanobis(np.random.default_rng(0).normal(size=(20, 4)), np.zeros((3, 5)))
+    with pytest.raises(ValueError, match="k must lie between 1 and the 20"):
+        anomaly.knn_distance(reference, np.zeros((3, 4)), k=50)
+
+
 def test_anomaly_module_needs_only_numpy():
     """Does labkit.anomaly import without TensorFlow or scikit-learn?"""
     import subprocess
