@@ -10,10 +10,12 @@ Used in Lab 3.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from labkit import evidence
 from labkit.metrics import KERAS_EPSILON
 
 
@@ -197,3 +199,45 @@ def evaluate_threshold(scores, is_anomaly, threshold: float) -> Detection:
     flagged = scores >= threshold
     return Detection(float(threshold), int(np.sum(flagged & labels)), int(np.sum(flagged & ~labels)),
                      int(np.sum(~flagged & labels)), int(np.sum(~flagged & ~labels)))
+
+
+@dataclass(frozen=True)
+class ScoreReport:
+    """How one anomaly score does: its AUC on the validation split (where scores are chosen), and on the
+    test set its AUC and its recall at the threshold chosen on the validation split's normal images, both
+    with bootstrap intervals, and the share of normal test images that threshold flags."""
+
+    validation_auc: float
+    threshold: float
+    test_auc: evidence.Interval
+    recall: evidence.Interval
+    false_alarms: float
+
+
+def compare_scores(validation: dict, validation_is_anomaly, test: dict, test_is_anomaly, *,
+                   false_alarm_rate: float = 0.05,
+                   choose_threshold: Callable[[np.ndarray, float], float] | None = None,
+                   seed: int = 0) -> dict[str, ScoreReport]:
+    """Judge several anomaly scores alike (score name -> one score per image, on the validation split in
+    ``validation`` and on the test set in ``test``): each score's threshold is chosen on the validation
+    split's normal images alone, by ``choose_threshold(normal_scores, false_alarm_rate)`` (by default
+    :func:`threshold_from_normal`), and its test AUC and recall get 95 % bootstrap intervals
+    (:mod:`labkit.evidence`). Which score to use is then read from ``validation_auc``. Used in Lab 3."""
+    if set(validation) != set(test):
+        raise ValueError(f"give the same scores for both sets; validation has {sorted(validation)}, test has "
+                         f"{sorted(test)}.")
+    choose = choose_threshold or (lambda normal, rate: threshold_from_normal(normal, false_alarm_rate=rate))
+    val_labels = np.asarray(validation_is_anomaly).astype(bool)
+    test_labels = np.asarray(test_is_anomaly).astype(bool)
+    reports = {}
+    for name in validation:
+        val_scores, test_scores = _scores_and_labels(validation[name], val_labels)[0], \
+            _scores_and_labels(test[name], test_labels)[0]
+        threshold = float(choose(val_scores[~val_labels], false_alarm_rate))
+        flagged = test_scores >= threshold
+        reports[name] = ScoreReport(
+            validation_auc=auc(val_scores, val_labels), threshold=threshold,
+            test_auc=evidence.auc_interval(test_scores, test_labels, seed=seed),
+            recall=evidence.mean_interval(flagged[test_labels][None, :], seed=seed),
+            false_alarms=float(flagged[~test_labels].mean()))
+    return reports

@@ -124,6 +124,31 @@ def test_code_scores_refuse_codes_that_do_not_fit_with_the_fix():
         anomaly.knn_distance(reference, np.zeros((3, 4)), k=50)
 
 
+def test_scores_are_compared_alike_with_thresholds_from_validation_normals_only():
+    """Does every score get its threshold from the validation split's normal images (none from the test set),
+    and its test AUC and recall with intervals, so that a score can be chosen on validation alone?"""
+    rng = np.random.default_rng(6)
+    val_labels, test_labels = rng.random(2000) < 0.1, rng.random(2000) < 0.1
+    validation = {"good": rng.normal(size=2000) + 2 * val_labels, "noise": rng.normal(size=2000)}
+    test = {"good": rng.normal(size=2000) + 2 * test_labels, "noise": rng.normal(size=2000)}
+    seen = []
+
+    def choose(normal, rate):
+        seen.append(len(normal))
+        return float(np.quantile(normal, 1 - rate))
+
+    reports = anomaly.compare_scores(validation, val_labels, test, test_labels, false_alarm_rate=0.05,
+                                     choose_threshold=choose, seed=1)
+    assert seen == [int((~val_labels).sum())] * 2
+    good, noise = reports["good"], reports["noise"]
+    assert max(reports, key=lambda name: reports[name].validation_auc) == "good"
+    assert good.test_auc.above(0.8) and abs(noise.test_auc.estimate - 0.5) < 0.06
+    assert good.recall.estimate == pytest.approx(np.mean(test["good"][test_labels] >= good.threshold))
+    assert abs(noise.false_alarms - 0.05) < 0.03
+    with pytest.raises(ValueError, match="same scores"):
+        anomaly.compare_scores(validation, val_labels, {"good": test["good"]}, test_labels)
+
+
 def test_anomaly_module_needs_only_numpy():
     """Does labkit.anomaly import without TensorFlow or scikit-learn?"""
     import subprocess
