@@ -129,6 +129,50 @@ def conv_bottleneck_autoencoder(latent: int = 16, *, filters: tuple[int, int] = 
     return autoencoder, encoder, decoder
 
 
+@in_kit_precision
+def conv_dense_bottleneck(latent: int = 2, *, filters: tuple[int, int, int] = (32, 16, 8),
+                          code_activation: str | None = None,
+                          name: str | None = None) -> tuple[keras.Model, keras.Model, keras.Model]:
+    """The report's plain recipe for a small code: Lab 4's baseline convolutional autoencoder with a Dense
+    bottleneck between its encoder and decoder, as ``(autoencoder, encoder, decoder)``.
+
+    Encoder: ``enc_conv1`` → ``enc_pool1`` → ``enc_conv2`` → ``enc_pool2`` → ``enc_conv3`` (7×7×``filters[2]``),
+    ``Flatten`` (392 numbers by default), then the code, ``Dense(latent)``, linear unless ``code_activation``
+    says otherwise (a ReLU code of 2 numbers died in every try: the loss stuck at that of the mean digit).
+    Decoder: ``Dense(392, relu)`` back to the 7×7×``filters[2]`` maps, then the baseline's decoder. No hidden
+    Dense layers, no batch normalisation: what Lab 3's :func:`conv_bottleneck_autoencoder` adds to make a
+    2-number code work. Used in Lab 3 (the report's own recipe beside the kit's).
+    """
+    if latent < 1:
+        raise ValueError(f"latent must be a positive number of code units; got {latent}.")
+    first, second, third = filters
+    conv = {"kernel_size": 3, "padding": "same", "activation": "relu"}
+
+    image = keras.Input(shape=(28, 28, 1), name="image")
+    x = layers.Conv2D(first, name="enc_conv1", **conv)(image)
+    x = layers.MaxPooling2D(2, name="enc_pool1")(x)
+    x = layers.Conv2D(second, name="enc_conv2", **conv)(x)
+    x = layers.MaxPooling2D(2, name="enc_pool2")(x)
+    x = layers.Conv2D(third, name="enc_conv3", **conv)(x)
+    x = layers.Flatten(name="enc_flatten")(x)
+    code = layers.Dense(latent, activation=code_activation, name="code", **OUTPUT)(x)
+    encoder = keras.Model(image, code, name="encoder")
+
+    code_in = keras.Input(shape=(latent,), name="code_in")
+    x = layers.Dense(7 * 7 * third, activation="relu", name="dec_dense")(code_in)
+    x = layers.Reshape((7, 7, third), name="dec_reshape")(x)
+    x = layers.UpSampling2D(2, name="dec_up1")(x)
+    x = layers.Conv2D(second, name="dec_conv1", **conv)(x)
+    x = layers.UpSampling2D(2, name="dec_up2")(x)
+    x = layers.Conv2D(first, name="dec_conv2", **conv)(x)
+    reconstruction = layers.Conv2D(1, 3, padding="same", activation="sigmoid", name="reconstruction",
+                                   **OUTPUT)(x)
+    decoder = keras.Model(code_in, reconstruction, name="decoder")
+
+    autoencoder = keras.Model(image, decoder(encoder(image)), name=name or f"report_dense_{latent}")
+    return autoencoder, encoder, decoder
+
+
 # --- Lab 2: the convolutional denoising autoencoder ------------------------------------------------
 
 @in_kit_precision(needs_matrix_units=True)

@@ -61,6 +61,23 @@ def test_conv_bottleneck_refuses_an_empty_code():
         models.conv_bottleneck_autoencoder(latent=0)
 
 
+def test_the_reports_plain_bottleneck_is_the_baseline_with_one_dense_code_between():
+    """Is the report's plain recipe Lab 4's baseline encoder, Flatten (392), a linear Dense code, Dense(392)
+    and the baseline decoder: no hidden Dense layer, no batch normalisation?"""
+    autoencoder, encoder, decoder = models.conv_dense_bottleneck(latent=2)
+    assert encoder.get_layer("enc_flatten").output.shape[-1] == 392
+    assert encoder.get_layer("code").units == 2 and encoder.get_layer("code").activation.__name__ == "linear"
+    assert decoder.get_layer("dec_dense").units == 392 and decoder.output_shape == (None, 28, 28, 1)
+    kinds = {type(layer).__name__ for layer in _all_layers(autoencoder)}
+    assert "BatchNormalization" not in kinds
+    assert [layer.name for layer in encoder.layers if type(layer).__name__ == "Dense"] == ["code"]
+    baseline, _, _ = models.conv_autoencoder((32, 16, 8))
+    dense_weights = (392 * 2 + 2) + (2 * 392 + 392)
+    assert autoencoder.count_params() == baseline.count_params() + dense_weights
+    with pytest.raises(ValueError, match="positive"):
+        models.conv_dense_bottleneck(latent=0)
+
+
 # --- Lab 2 ---------------------------------------------------------------------------------------
 
 def test_conv_denoiser_has_the_lab_architecture():
@@ -160,7 +177,7 @@ def test_cnn_classifier_is_conv32_pool_conv64_pool_dense128():
 
 
 @pytest.mark.parametrize("builder", ["conv_bottleneck_autoencoder", "conv_denoiser", "conv_autoencoder",
-                                     "cnn_classifier"])
+                                     "cnn_classifier", "conv_dense_bottleneck"])
 def test_conv_models_compute_in_bfloat16_but_keep_float32_weights_and_outputs(monkeypatch, builder):
     """With LABKIT_PRECISION=mixed_bfloat16, do hidden layers compute in bfloat16 while weights, codes and
     outputs stay float32, and is Keras's global policy left as it was for the student's own models?"""
