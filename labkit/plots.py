@@ -259,28 +259,69 @@ def learning_curves(histories: dict, *, metric: str = "accuracy",
     return fig
 
 
-def label_budget(budgets, accuracies: dict, *, title: str = "Test accuracy against the number of labels") -> Figure:
-    """Accuracy against the number of training labels (log scale), one line per model
-    (model name -> one accuracy per budget, as fractions). Used in Lab 4."""
+def label_budget(budgets, accuracies: dict, *, differences: dict | None = None, against: str = "",
+                 title: str = "Test accuracy against the number of labels") -> Figure:
+    """Accuracy against the number of training labels (log scale), one line per model.
+
+    ``accuracies`` maps a model's name to one accuracy per budget, or to one row per budget of one accuracy
+    per seed (fractions). With seeds the line joins the means, a bar spans each budget's lowest to highest
+    seed and a dot marks each seed. ``differences`` (model name -> one ``(estimate, low, high)`` per budget,
+    as fractions) adds a panel below: each model's accuracy minus that of ``against``, in points, with its
+    interval, and the line of no difference. Used in Lab 4.
+    """
     budgets = np.asarray(budgets)
-    fig = Figure(figsize=(7, 4.2), layout="constrained")
-    ax = fig.subplots()
+    rows = {}
     for name, values in accuracies.items():
         values = np.asarray(values, dtype=float)
-        if values.shape != budgets.shape:
-            raise ValueError(f"{name!r} has {values.size} accuracies for {budgets.size} budgets; give one per budget.")
-        ax.plot(budgets, 100 * values, marker="o", label=name)
-        for n, value in zip(budgets, values):
-            ax.annotate(f"{100 * value:.1f}", (n, 100 * value), textcoords="offset points", xytext=(0, 6),
-                        ha="center", fontsize=7)
-    ax.set_xscale("log")
-    ax.set_xticks(budgets, [f"{n:,}" for n in budgets])
-    ax.minorticks_off()
-    ax.set_xlabel("labelled training images (log scale)")
+        values = values[:, None] if values.ndim == 1 else values
+        if values.ndim != 2 or values.shape[0] != budgets.size:
+            raise ValueError(f"{name!r} has {values.shape[0]} accuracies for {budgets.size} budgets; give one "
+                             "per budget (or one row of seeds per budget).")
+        rows[name] = values
+    fig = Figure(figsize=(7, 4.2 if differences is None else 7.0), layout="constrained")
+    axes = fig.subplots(1 if differences is None else 2, 1, sharex=True, squeeze=False,
+                        height_ratios=None if differences is None else [3, 2])[:, 0]
+    ax = axes[0]
+    nudge = {name: 1.05 ** (i - (len(rows) - 1) / 2) for i, name in enumerate(rows)}  # side by side on a log axis
+    colours = {}
+    for name, values in rows.items():
+        seeds = values.shape[1]
+        means = values.mean(axis=1)
+        (line,) = ax.plot(budgets, 100 * means, marker="o",
+                          label=name if seeds == 1 else f"{name} (mean of {seeds} seeds)")
+        colours[name] = line.get_color()
+        if seeds > 1:
+            at = budgets * nudge[name]
+            ax.vlines(at, 100 * values.min(axis=1), 100 * values.max(axis=1), color=line.get_color(), alpha=0.7)
+            ax.scatter(np.repeat(at, seeds), 100 * values.ravel(), s=9, color=line.get_color(), alpha=0.5)
+        elif len(rows) <= 3:
+            for n, value in zip(budgets, means):
+                ax.annotate(f"{100 * value:.1f}", (n, 100 * value), textcoords="offset points", xytext=(0, 6),
+                            ha="center", fontsize=7)
     ax.set_ylabel("test accuracy (%)")
     ax.set_title(title)
-    ax.legend()
-    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if differences is not None:
+        low_ax = axes[1]
+        for name, triples in differences.items():
+            triples = 100 * np.asarray(triples, dtype=float)
+            if triples.shape != (budgets.size, 3):
+                raise ValueError(f"differences[{name!r}] needs one (estimate, low, high) per budget; got shape "
+                                 f"{triples.shape} for {budgets.size} budgets.")
+            at = budgets * nudge.get(name, 1.0)
+            low_ax.errorbar(at, triples[:, 0], yerr=[triples[:, 0] - triples[:, 1], triples[:, 2] - triples[:, 0]],
+                            fmt="o", capsize=3, color=colours.get(name), label=name)
+        low_ax.axhline(0, color="black", linewidth=0.8)
+        low_ax.set_ylabel(f"minus {against} (points)" if against else "difference (points)")
+        low_ax.set_title("Difference with its 95 % interval: an interval across 0 is not distinguishable",
+                         fontsize=9)
+        low_ax.legend(fontsize=8)
+    for axis in axes:
+        axis.set_xscale("log")
+        axis.grid(alpha=0.3)
+    axes[-1].set_xticks(budgets, [f"{n:,}" for n in budgets])
+    axes[-1].minorticks_off()
+    axes[-1].set_xlabel("labelled training images (log scale)")
     return fig
 
 

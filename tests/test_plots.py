@@ -176,6 +176,25 @@ def test_label_budget_plots_percent_on_a_log_axis():
     assert np.allclose(ax.lines[0].get_ydata(), [70, 80, 90])
 
 
+def test_label_budget_with_seeds_draws_means_their_range_and_a_panel_of_differences():
+    """With one accuracy per seed, is the line the seeds' mean, a bar their range, and does the panel below draw
+    each difference with its interval around a line of no difference?"""
+    seeds = {"frozen": [[0.70, 0.72, 0.74], [0.80, 0.81, 0.82]],
+             "scratch": [[0.69, 0.70, 0.71], [0.82, 0.82, 0.83]]}
+    fig = plots.label_budget([100, 1000], seeds, against="scratch",
+                             differences={"frozen": [(0.02, -0.01, 0.05), (-0.01, -0.02, 0.0)]})
+    top, bottom = fig.axes
+    assert np.allclose(top.lines[0].get_ydata(), [72, 81])
+    assert "mean of 3 seeds" in top.get_legend_handles_labels()[1][0]
+    bars, dots = top.collections[0], top.collections[1]
+    assert [tuple(segment[:, 1]) for segment in bars.get_segments()] == [(70, 74), (80, 82)]
+    assert np.allclose(sorted(dots.get_offsets()[:, 1]), sorted([70, 72, 74, 80, 81, 82]))
+    assert "minus scratch" in bottom.get_ylabel() and bottom.get_xscale() == "log"
+    assert any(np.allclose(line.get_ydata(), [2, -1]) for line in bottom.lines)
+    with pytest.raises(ValueError, match="one \\(estimate, low, high\\) per budget"):
+        plots.label_budget([100, 1000], seeds, differences={"frozen": [(0.02, -0.01, 0.05)]})
+
+
 def test_label_budget_needs_one_accuracy_per_budget():
     """Is a model with too few accuracies refused?"""
     with pytest.raises(ValueError, match="2 accuracies for 3 budgets"):
