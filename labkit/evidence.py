@@ -224,13 +224,14 @@ def difference_interval(a, b, *, level: float = LEVEL, resamples: int = RESAMPLE
 # --- sentences ---------------------------------------------------------------------------------------
 
 def claim(interval: Interval, *, above: str, below: str | None = None, null: float = 0.0,
-          number: str = "{:+.3f}", scale: float = 1.0, unit: str = "") -> str:
+          number: str = "{:+.3f}", scale: float = 1.0, unit: str = "", method: bool = True) -> str:
     """A conclusion only where ``interval`` supports it, always followed by its figures.
 
     ``above`` when the whole interval lies above ``null``, ``below`` (if given) when it lies wholly below,
     otherwise :data:`NOT_DISTINGUISHABLE`; then, in brackets, the estimate, the interval, its level and
     method: ``not distinguishable here (+0.51 points, 95 % interval -0.30 to +1.20 points; paired
-    percentile bootstrap over 3 seeds and 10,000 test images, 2,000 resamples)``.
+    percentile bootstrap over 3 seeds and 10,000 test images, 2,000 resamples)``. ``method=False`` leaves
+    the method out, for a list of claims whose text states it once.
     """
     if interval.above(null):
         said = above
@@ -239,7 +240,7 @@ def claim(interval: Interval, *, above: str, below: str | None = None, null: flo
     else:
         said = NOT_DISTINGUISHABLE
     figures = interval.format(number, scale=scale, unit=unit).replace(" (", ", ", 1).rstrip(")")
-    return f"{said} ({figures}; {interval.method})"
+    return f"{said} ({figures}; {interval.method})" if method else f"{said} ({figures})"
 
 
 def supported(interval: Interval, *, null: float = 0.0) -> int:

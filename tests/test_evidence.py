@@ -110,6 +110,8 @@ def test_a_claim_is_made_only_where_the_interval_supports_it():
     assert evidence.claim(interval(-0.03, -0.01), above="pays off").startswith(evidence.NOT_DISTINGUISHABLE)
     assert evidence.claim(interval(0.52, 0.6), above="better than chance", null=0.5, number="{:.2f}") == (
         "better than chance (0.56, 95 % interval 0.52 to 0.60; percentile bootstrap over 3 seeds)")
+    assert evidence.claim(interval(0.52, 0.6), above="better", null=0.5, number="{:.2f}", method=False) == (
+        "better (0.56, 95 % interval 0.52 to 0.60)")
     assert [evidence.supported(interval(*bounds)) for bounds in ((0.1, 0.2), (-0.2, -0.1), (-0.1, 0.1))] == [
         1, -1, 0]
 
