@@ -16,6 +16,16 @@ LEARNING_RATE = 3e-3
 LATENT = 16
 """The code size of the encoder students build (Exercise 2)."""
 UNSEEN_DIGIT = 9
+DETECTOR_LATENT = 16
+DETECTOR_EPOCHS = 5
 FALSE_ALARM_RATE = 0.05
+CODE_NEIGHBOURS = 10
+REFERENCE_CODES = 10_000
+"""The code-space anomaly score: mean distance to the 10 nearest of 10,000 codes of normal training images."""
 PUBLISHED_BCE = {2: 0.1669, 16: 0.1141}
 """The report's test binary cross-entropy for codes of 2 and 16 numbers."""
+REPORT_EPOCHS = 10
+REPORT_BATCH = 256
+"""The report's own recipe for the 2-number code, trained beside the kit's: its baseline convolutional
+autoencoder with a linear Dense(2) code between encoder and decoder (``labkit.models.conv_dense_bottleneck``),
+Adam at its constant default rate, 10 epochs in batches of 256."""

@@ -10,11 +10,16 @@ EPOCHS = 10
 BASELINE = {"filters": (32, 16, 8), "batch": 256}
 IMPROVED = {"filters": (64, 32, 16), "batch": 128}
 CUT = "enc_pool1"
+REPORT_CUT = "code"
+"""The report's set-up freezes the whole encoder, up to its 7×7×16 code."""
 BATCH = 32
 SCRATCH_BATCH = 128
 LEARNING_RATE = 1e-3
 FINE_TUNE_RATE = 1e-4
 PATIENCE = 3
 BUDGETS = [100, 1_000, 10_000]
+SEEDS = 3
+"""Seeds per label budget (the lab's seed and the next ones): each draws other labels and starts the
+classifiers from other weights."""
 VALIDATION_FRACTION = 0.1
 """The share of Fashion-MNIST's training images held out for validation (the notebook's validation_split)."""
