@@ -305,3 +305,20 @@ def test_an_answer_cell_that_cannot_be_emptied_names_the_notebook_and_cell(cell,
     with pytest.raises(assign.AnswerCellError, match=rf"lab9\.ipynb, cell 1: .*{re.escape(problem)}"):
         student_notebook(_solution(cell), name="lab9.ipynb")
 
+
+
+def test_answer_cells_leave_the_graders_template_as_it_was(tmp_path):
+    """Does the grader's template (the student notebook's code cells) hold the same preamble and exercise
+    placeholders with the answer cells as without them?"""
+    from labkit.grading import template
+
+    solution = ROOT / "solutions" / "lab1_dense_autoencoder.ipynb"
+    notebook = nbformat.read(solution, as_version=4)
+    answers = [i for i, c in enumerate(notebook.cells) if assign.ANSWER_TAG in c.metadata.get("tags", [])]
+    assert answers and all(notebook.cells[i].cell_type == "markdown" for i in answers)
+    exercises = list(assign.graded_cells(notebook))
+    with_answers = template.load(solution, lab=1, exercises=exercises)
+    notebook.cells = [c for i, c in enumerate(notebook.cells) if i not in answers]
+    nbformat.write(notebook, tmp_path / solution.name)
+    plain = template.load(tmp_path / solution.name, lab=1, exercises=exercises)
+    assert (with_answers.preamble, with_answers.placeholders) == (plain.preamble, plain.placeholders)
