@@ -19,3 +19,7 @@ UNSEEN_DIGIT = 9
 FALSE_ALARM_RATE = 0.05
 PUBLISHED_BCE = {2: 0.1669, 16: 0.1141}
 """The report's test binary cross-entropy for codes of 2 and 16 numbers."""
+
+FIGURES = {f"bce_latent_{size}": f"the test binary cross-entropy of the sweep's code of {size}"
+           for size in LATENT_SIZES}
+"""The figures the solution states with ``labkit.figures.show`` (see Lab 1's)."""

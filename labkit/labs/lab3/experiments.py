@@ -32,7 +32,7 @@ def latent(size: int) -> Callable[[Context], dict]:
 
 EXPERIMENTS = [
     Experiment(f"lab3-latent-{size}", 3, f"Conv AE with a dense code of {size}, {EPOCHS} epochs, batch {BATCH_SIZE}",
-               "val_bce", latent(size), published=PUBLISHED_BCE.get(size))
+               "val_bce", latent(size), published=PUBLISHED_BCE.get(size), figure=f"bce_latent_{size}")
     for size in LATENT_SIZES
 ]
 
