@@ -69,3 +69,58 @@ def test_every_experiment_names_a_figure_of_its_lab():
     assert len(set(named)) == len(named)
     for lab, figure in named:
         assert figure in labs.get(lab).constants.FIGURES, (lab, figure)
+
+
+# --- each solution's stated figures against results/results.json ------------------------------------------------
+
+CASES = [e for e in reproduce.experiments().values() if e.figure]
+
+
+def _records() -> dict[str, dict]:
+    return {record["name"]: record for record in json.loads(RESULTS.read_text(encoding="utf-8"))}
+
+
+def _stating_cells_not_run(notebook) -> list[int]:
+    return [index for index, cell in enumerate(notebook.cells)
+            if cell.cell_type == "code" and "figures.show(" in cell.source and not cell.outputs]
+
+
+@pytest.mark.parametrize("experiment", CASES, ids=lambda e: e.name)
+def test_each_solution_states_what_results_json_records(experiment):
+    """Does the solution's committed full-scale run state the experiment's figure, and does it agree with the
+    same experiment in results/results.json (a loss within 2 %, an accuracy within 0.5 points)?"""
+    lab = labs.get(experiment.lab)
+    notebook = nbformat.read(ROOT / "solutions" / lab.notebook, as_version=4)
+    record = _records()[experiment.name]
+    assert not record["quick"] and "full dataset" in record["data"]["source"], record
+    stated = figures.from_notebook(notebook)
+    if experiment.figure not in stated:
+        waiting = _stating_cells_not_run(notebook)
+        if waiting:
+            pytest.skip(f"solutions/{lab.notebook}: cells {waiting} state figures but have no outputs (changed "
+                        "since the last full-scale run); re-run the solution at full scale to compare "
+                        f"{experiment.figure}")
+        pytest.fail(f"solutions/{lab.notebook} states no 📌 {experiment.figure} although every cell that states "
+                    "figures has outputs: the cell must call labkit.figures.show")
+    outputs = "".join(str(output) for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs)
+    assert "QUICK MODE" not in outputs and "shipped sample" not in outputs, \
+        f"solutions/{lab.notebook} holds outputs of a run on the sample: commit a full-scale run"
+    value = stated[experiment.figure]
+    assert figures.agree(value, record["value"], metric=experiment.metric), (
+        f"solutions/{lab.notebook} states {experiment.figure} = {value} but results/results.json records "
+        f"{record['value']:.4f} for {experiment.name}: more than {figures.tolerance_text(experiment.metric)} "
+        "apart; re-run one of them, or find what differs in the recipe")
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "solutions").glob("*.ipynb")), ids=lambda p: p.name)
+def test_the_committed_run_raised_nothing_and_every_check_it_ran_passed(path):
+    """Does no cell of a committed solution hold an error, and does every cell that calls a check and has outputs
+    show a ✅ (the full-scale targets, met on the full data)?"""
+    notebook = nbformat.read(path, as_version=4)
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        assert not [o for o in cell.outputs if o.output_type == "error"], f"{path.name}, cell {index} raised"
+        if cell.outputs and ("checks.check_" in cell.source or "checks.expect_" in cell.source):
+            text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+            assert "✅" in text, f"{path.name}, cell {index}: its check printed no ✅"
