@@ -3,7 +3,7 @@
 Every lab notebook starts with ``labkit.setup()``, which reads the kit's settings (quick mode, seed, data
 folder) once, seeds the random generators and says what it found. The modules are named by their nouns:
 ``data``, ``noise``, ``metrics``, ``models``, ``train``, ``plots``, ``checks``, ``bank``, ``quiz``,
-``viva``, ``features``, ``transfer``, ``assign``, ``grading``.
+``viva``, ``features``, ``transfer``, ``assign``, ``grading``, ``figures``.
 """
 
 import os
@@ -42,6 +42,7 @@ def _import_tensorflow_quietly() -> None:
 
 _import_tensorflow_quietly()
 
+from labkit import figures  # noqa: E402  (standard library only: labkit.figures.show in every lab)
 from labkit.config import Settings, settings, setup  # noqa: E402
 
 __version__ = "0.1.0"

@@ -6,6 +6,13 @@ A solution notebook is the single source of its lab. In its code cells, every re
 ``model-answer`` or ``solution-only`` are left out; outputs and execution counts are stripped; the
 self-checks stay. Besides:
 
+* a cell tagged ``answer`` is one the student writes in (a pre-lab or post-lab answer, the lab's results
+  and inferences, a setting of their own): in the solution it holds the model answer, which only the
+  instructor edition shows; the student notebook keeps the cell, emptied. A markdown answer cell's text
+  becomes :data:`ANSWER_PROMPT`; in a code answer cell each marked region becomes ``# YOUR CODE HERE``
+  alone, without a ``raise``: the cell is never graded, and the notebook must still run when the student
+  leaves it as it is;
+
 * the solution's title, ``# Worked solution — Lab 1 — ...``, becomes the lab's, ``# Lab 1 — ...``;
 * a code cell tagged ``quiz`` (``quiz.show(lab=1)``) keeps, as its output, the quiz as static HTML without
   the short answers' model answers and rubrics, so that the student book shows the questions;
@@ -32,6 +39,10 @@ HIDDEN_TAGS = frozenset({"model-answer", "solution-only"})
 """Cells with one of these tags appear only in the solution (and the instructor's book)."""
 SOLUTION_TITLE = "# Worked solution — "
 """How a solution's title starts; the student notebook's title is the rest (``# Lab 1 — ...``)."""
+ANSWER_TAG = "answer"
+"""Cells the student writes in; the solution's text is the model answer (see the module's docstring)."""
+ANSWER_PROMPT = "✍️ **Your answer:** *double-click this cell and write here, in your own words.*"
+"""What a markdown cell tagged ``answer`` says in the student notebook."""
 QUIZ_TAG = "quiz"
 COLAB_TAG = "colab-install"
 KIT_SPEC = re.compile(r"git\+https?://[^\s\"'@]+(?:@[\w./-]+)?")
@@ -48,6 +59,14 @@ class MarkerError(ValueError):
     def __init__(self, notebook: str, cell: int, line: int, problem: str):
         self.notebook, self.cell, self.line = notebook, cell, line
         super().__init__(f"{notebook}, cell {cell}, line {line}: {problem}")
+
+
+class AnswerCellError(ValueError):
+    """A cell tagged ``answer`` cannot be emptied for the student (graded, hidden, or no marked region)."""
+
+    def __init__(self, notebook: str, cell: int, problem: str):
+        self.notebook, self.cell = notebook, cell
+        super().__init__(f"{notebook}, cell {cell}: {problem}")
 
 
 class GradeMetadataError(ValueError):
@@ -92,8 +111,13 @@ def graded_cells(notebook: nbformat.NotebookNode, *, name: str = "<notebook>") -
     return found
 
 
-def strip_solutions(source: str, *, notebook: str = "<notebook>", cell: int = 0) -> str:
-    """``source`` with each marked solution region replaced by the student's placeholder."""
+PLACEHOLDER = ("# YOUR CODE HERE", "raise NotImplementedError()")
+"""What a solution region of an exercise becomes, at the marker's indentation."""
+
+
+def strip_solutions(source: str, *, notebook: str = "<notebook>", cell: int = 0,
+                    placeholder: tuple[str, ...] = PLACEHOLDER) -> str:
+    """``source`` with each marked solution region replaced by ``placeholder``."""
     out: list[str] = []
     opened: int | None = None
     for number, line in enumerate(source.splitlines(), start=1):
@@ -111,7 +135,7 @@ def strip_solutions(source: str, *, notebook: str = "<notebook>", cell: int = 0)
                 raise MarkerError(notebook, cell, number, f"'{BEGIN}' inside the region opened on line "
                                   f"{opened}; close it with '{END}' first (regions cannot nest)")
             opened = number
-            out += [f"{indent}# YOUR CODE HERE", f"{indent}raise NotImplementedError()"]
+            out += [f"{indent}{line}" for line in placeholder]
         else:
             if opened is None:
                 raise MarkerError(notebook, cell, number, f"'{END}' without a '{BEGIN}' before it")
@@ -140,11 +164,17 @@ def student_notebook(solution: nbformat.NotebookNode, *, name: str,
     cells = []
     for index, cell in enumerate(solution.cells):
         tags = set(cell.metadata.get("tags", []))
+        if ANSWER_TAG in tags:
+            placeholder = answer_placeholder(cell, notebook=name, index=index)
         if HIDDEN_TAGS & tags:
             continue
         cell = copy.deepcopy(cell)
         cell.metadata = {key: cell.metadata[key] for key in _KEEP_CELL_METADATA if key in cell.metadata}
-        if cell.cell_type == "code":
+        if ANSWER_TAG in tags:
+            cell.source = placeholder
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        elif cell.cell_type == "code":
             cell.source = strip_solutions(cell.source, notebook=name, cell=index)
             cell.outputs = static_quiz(cell.source, notebook=name, cell=index) if QUIZ_TAG in tags else []
             cell.execution_count = None
@@ -156,16 +186,42 @@ def student_notebook(solution: nbformat.NotebookNode, *, name: str,
         elif not cells and cell.source.startswith(SOLUTION_TITLE):
             cell.source = "# " + cell.source[len(SOLUTION_TITLE):]
         cells.append(cell)
-    if any("# YOUR CODE HERE" in cell.source for cell in cells if cell.cell_type == "code"):
-        cells.insert(1 if cells and cells[0].cell_type == "markdown" else 0, _student_note())
+    code_to_write = any("# YOUR CODE HERE" in cell.source for cell in cells if cell.cell_type == "code")
+    to_answer = any(ANSWER_TAG in cell.metadata.get("tags", []) for cell in cells)
+    if code_to_write or to_answer:
+        cells.insert(1 if cells and cells[0].cell_type == "markdown" else 0,
+                     _student_note(code_to_write, to_answer))
     student.cells = cells
     return student
 
 
-def _student_note() -> nbformat.NotebookNode:
-    note = nbformat.v4.new_markdown_cell(
-        "*Write your code in place of each `# YOUR CODE HERE`, then run the check below it: it answers "
-        "with ✅ or says what to fix.*")
+def answer_placeholder(cell: nbformat.NotebookNode, *, notebook: str, index: int) -> str:
+    """What a cell tagged ``answer`` holds in the student notebook: :data:`ANSWER_PROMPT` for markdown; for
+    code, the cell with each marked region replaced by ``# YOUR CODE HERE`` alone."""
+    tags = set(cell.metadata.get("tags", []))
+    if "labkit" in cell.metadata:
+        raise AnswerCellError(notebook, index, f"a cell tagged '{ANSWER_TAG}' is the student's to write and "
+                              "is never graded; remove its 'labkit' grading metadata or the tag")
+    if HIDDEN_TAGS & tags:
+        raise AnswerCellError(notebook, index, f"a cell tagged '{ANSWER_TAG}' is kept for the student, "
+                              f"one tagged {' and '.join(sorted(HIDDEN_TAGS & tags))} is left out; "
+                              "keep one of the tags")
+    if cell.cell_type != "code":
+        return ANSWER_PROMPT
+    if not any(_MARKER.match(line) for line in cell.source.splitlines()):
+        raise AnswerCellError(notebook, index, f"a code cell tagged '{ANSWER_TAG}' needs its model answer "
+                              f"between '{BEGIN}' and '{END}'; without them the student would get it")
+    return strip_solutions(cell.source, notebook=notebook, cell=index, placeholder=PLACEHOLDER[:1])
+
+
+def _student_note(code_to_write: bool = True, to_answer: bool = False) -> nbformat.NotebookNode:
+    parts = []
+    if code_to_write:
+        parts.append("Write your code in place of each `# YOUR CODE HERE`, then run the check below "
+                     "it: it answers with ✅ or says what to fix.")
+    if to_answer:
+        parts.append("Write your own answers in the cells marked ✍️.")
+    note = nbformat.v4.new_markdown_cell("*" + " ".join(parts) + "*")
     note.id = "generated-note"
     note.metadata = {"tags": ["generated-note"]}
     return note
@@ -225,7 +281,7 @@ def main(solutions: Path, labs: Path, *, check: bool = False) -> int:
     """Write (or with ``check``, compare) the student notebooks; 0 when all is in order."""
     try:
         generated = generate(solutions, labs)
-    except (MarkerError, GradeMetadataError, QuizCellError, FileNotFoundError) as error:
+    except (MarkerError, GradeMetadataError, QuizCellError, AnswerCellError, FileNotFoundError) as error:
         print(f"labkit assign: {error}")
         return 2
     stale = [path for path, text in generated.items()

@@ -39,11 +39,15 @@ STAGE_LABELS = {"pre-lab": "Pre-lab", "in-lab": "In-lab", "post-lab": "Post-lab"
 _COMMON_KEYS = ("id", "stage", "kind", "difficulty", "tags", "question", "answer")
 _OPTIONAL_KEYS = ("lab", "source")
 """An entry's lab defaults to its file's; where given, it must agree."""
+_PERSONAL_KEY = "personal"
+"""A short answer's optional second wording, with the student's own figures: ``Your test BCE was {test_bce:.4f}.
+...``; each ``{name}`` is one of the lab's ``FIGURES`` (see :mod:`labkit.figures`), filled in by ``labkit viva
+--submissions`` from the student's submitted notebook. The ``question`` stays the generic wording."""
 _KIND_KEYS = {  # kind -> (required keys, optional keys) besides the common ones
     "multiple-choice": (("options", "explanation"), ()),
     "true-false": (("explanation",), ()),
     "numeric": (("tolerance", "explanation"), ("unit",)),
-    "short-answer": (("rubric",), ("explanation",)),
+    "short-answer": (("rubric",), ("explanation", _PERSONAL_KEY)),
 }
 _FILE_KEYS = ("lab", "title", "questions")
 _ID_PATTERN = re.compile(r"L(\d+)-(\d{2,})")
@@ -87,6 +91,19 @@ class Question:
     unit: str = ""
     rubric: Rubric | None = None
     source: str = ""
+    personal: str = ""
+    """The wording with the student's own figures (short answers only; see :data:`_PERSONAL_KEY`)."""
+
+    @property
+    def figures(self) -> tuple[str, ...]:
+        """The figures its personal wording names, in order (none without one)."""
+        return template_fields(self.personal) if self.personal else ()
+
+    def personalised(self, figures: dict[str, float]) -> str | None:
+        """The personal wording with ``figures`` filled in, or None when it has none or a figure is missing."""
+        if not self.personal or any(name not in figures for name in self.figures):
+            return None
+        return self.personal.format(**{name: float(figures[name]) for name in self.figures})
 
     @property
     def kind_label(self) -> str:
@@ -122,6 +139,28 @@ def format_number(value: float) -> str:
     if value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     return f"{value:g}" if abs(value) >= 1e-4 else repr(value)
+
+
+def template_fields(text: str) -> tuple[str, ...]:
+    """The ``{name}`` fields of a personal wording, in order; ValueError when the text is not a template of
+    plain names (no ``{a.b}`` or ``{a[0]}``) whose formats apply to numbers."""
+    import string
+
+    names: list[str] = []
+    for _, name, spec, conversion in string.Formatter().parse(text):
+        if name is None:
+            continue
+        if not name.isidentifier() or conversion:
+            raise ValueError(f"{{{name}}} is not a figure's name; write {{test_bce}} or {{test_bce:.4f}}")
+        try:
+            format(0.5, spec or "")
+        except ValueError:
+            raise ValueError(f"{{{name}:{spec}}} has a format that does not apply to a number") from None
+        if name not in names:
+            names.append(name)
+    if not names:
+        raise ValueError("it names no figure; write one as {test_bce} or {test_bce:.4f}")
+    return tuple(names)
 
 
 def option_letter(index: int) -> str:
@@ -307,6 +346,13 @@ def _parse_entry(entry: object, *, lab: int, where: str) -> Question:
             got = sorted(rubric) if isinstance(rubric, dict) else rubric
             fail(f"'rubric' must have exactly the keys full, partial and poor; got {got!r}")
         fields["rubric"] = Rubric(**{level: _text(rubric, level, fail) for level in RUBRIC_LEVELS})
+        if _PERSONAL_KEY in entry:
+            personal = _text(entry, _PERSONAL_KEY, fail)
+            try:
+                template_fields(personal)
+            except ValueError as error:
+                fail(f"'{_PERSONAL_KEY}' must be the question with the student's figures in braces: {error}")
+            fields[_PERSONAL_KEY] = personal
     return Question(**fields)
 
 
@@ -404,6 +450,9 @@ def answer_markdown(question: Question) -> list[str]:
         lines = [f"**{question.answer_text}**"]
     if question.explanation:
         lines += ["", question.explanation]
+    if question.personal:
+        lines += ["", f"**On a viva sheet with the student's figures** (`labkit viva --submissions`): "
+                      f"{question.personal.replace('{', '`{').replace('}', '}`')}"]
     return lines
 
 

@@ -22,7 +22,6 @@ from typing import NoReturn
 
 import numpy as np
 
-from labkit.config import settings
 
 
 class CheckFailed(AssertionError):
@@ -171,33 +170,60 @@ def self_check(exercise: Exercise, objects: dict, *, inputs: dict, expected: dic
 
 # --- results the solutions must show ---------------------------------------------------------------
 
-def expect_loss_at_most(loss: float, target: float, *, baseline: float, what: str = "test loss") -> None:
-    """Assert a lab's quality target: at full scale ``loss <= target``; in quick mode (a few epochs on
-    the sample) only that the model beats ``baseline``, the loss of always drawing the mean image."""
-    if settings().quick:
+def on_full_data(source) -> bool:
+    """Whether results come from the full dataset: ``source`` is the loaded data's
+    :class:`labkit.data.Source` (``mnist.source``), or a tuple of them when a result depends on several
+    datasets (all must be full). The shipped sample, in quick mode or offline, is not."""
+    sources = source if isinstance(source, (tuple, list)) else (source,)
+    if not sources or not all(hasattr(found, "full") for found in sources):
+        raise TypeError("pass source=, the Source of the data the result was computed on (for example "
+                        f"mnist.source, as data.load_mnist() returns it); got {source!r}")
+    return all(found.full for found in sources)
+
+
+def _not_full(source) -> str:
+    sources = source if isinstance(source, (tuple, list)) else (source,)
+    return ", ".join(dict.fromkeys(str(found) for found in sources if not found.full))
+
+
+def expect_loss_at_most(loss: float, target: float, *, baseline: float, source, what: str = "test loss",
+                        spread: float = 0.0) -> None:
+    """Assert a lab's quality target, relaxed by data source: on the full dataset ``loss <= target``; on the
+    shipped sample (quick mode, or offline at full epochs) only that the model beats ``baseline``, the loss
+    of always drawing the mean image, since a few thousand images cannot reach the full-data target.
+    ``source``: where the data came from (see :func:`on_full_data`). ``spread``: how far the same recipe's
+    loss moves between CPUs (Lab 3's 2-number code); a loss above the target by no more than that is a near
+    miss, said as such, not a failure."""
+    if not on_full_data(source):
         if not loss < baseline:
-            fail(what, f"below the mean-image baseline {baseline:.4f} even in quick mode", f"{loss:.4f}",
+            fail(what, f"below the mean-image baseline {baseline:.4f}", f"{loss:.4f}",
                  "The model has not learned anything; check the pipeline and the loss.")
-        passed(f"{what} {loss:.4f} beats the mean-image baseline {baseline:.4f} "
-               f"(quick mode; the full-scale target is ≤ {target}).")
+        passed(f"{what} {loss:.4f} beats the mean-image baseline {baseline:.4f}.\n"
+               f"   (target ≤ {target} on the full dataset; here: {_not_full(source)})")
         return
-    if not loss <= target:
-        fail(what, f"at most {target} at full scale", f"{loss:.4f}")
-    passed(f"{what} {loss:.4f} ≤ {target} (the lab's target).")
+    if loss <= target:
+        passed(f"{what} {loss:.4f} ≤ {target} (the lab's target).")
+    elif loss <= target + spread:
+        passed(f"{what} {loss:.4f}: a near miss of the target {target}, within the {spread}\n"
+               "   by which this recipe's loss moves between CPUs; say so in your analysis.")
+    else:
+        fail(what, f"at most {target} on the full dataset", f"{loss:.4f}")
 
 
-def expect_accuracy_at_least(accuracy: float, target: float, *, what: str = "test accuracy",
+def expect_accuracy_at_least(accuracy: float, target: float, *, source, what: str = "test accuracy",
                              quick_floor: float = 0.5) -> None:
-    """Assert a lab's accuracy target: at full scale ``accuracy >= target``; in quick mode (the sample, a few
-    epochs) only that it reaches ``quick_floor``, far above guessing one class in ten."""
-    if settings().quick:
+    """Assert a lab's accuracy target, relaxed by data source: on the full dataset ``accuracy >= target``; on
+    the shipped sample (quick mode, or offline at full epochs) only that it reaches ``quick_floor``, far above
+    guessing one class in ten. ``source``: where the data came from (see :func:`on_full_data`)."""
+    if not on_full_data(source):
         if not accuracy >= quick_floor:
-            fail(what, f"at least {quick_floor:.0%} even in quick mode", f"{accuracy:.2%}",
+            fail(what, f"at least {quick_floor:.0%} even on the sample", f"{accuracy:.2%}",
                  "The classifier has not learned; check the labels, the loss and what is trainable.")
-        passed(f"{what} {accuracy:.2%} ≥ {quick_floor:.0%} (quick mode; the full-scale target is ≥ {target:.2%}).")
+        passed(f"{what} {accuracy:.2%} ≥ {quick_floor:.0%}.\n"
+               f"   (target ≥ {target:.2%} on the full dataset; here: {_not_full(source)})")
         return
     if not accuracy >= target:
-        fail(what, f"at least {target:.2%} at full scale", f"{accuracy:.2%}")
+        fail(what, f"at least {target:.2%} on the full dataset", f"{accuracy:.2%}")
     passed(f"{what} {accuracy:.2%} ≥ {target:.2%} (the lab's target).")
 
 

@@ -37,6 +37,9 @@ def _build_parser() -> argparse.ArgumentParser:
                       help="printable sheet format (default html); a CSV is always written too")
     viva.add_argument("--stage", action="append", choices=("pre-lab", "in-lab", "post-lab", "viva"),
                       help="draw only from this stage; repeat for several (default: all stages)")
+    viva.add_argument("--submissions", type=Path, metavar="FOLDER",
+                      help="the students' submitted notebooks (STUDENT_ID.ipynb or STUDENT_ID/): ask questions "
+                           "that have a personal wording with each student's own figures (read, never run)")
 
     bank = verbs.add_parser("bank", help="check the question bank and print its counts per lab and kind")
     bank.add_argument("--page", type=Path, help="(re)write the book's question-bank pages: this one (the "
@@ -99,7 +102,7 @@ def _viva(args: argparse.Namespace) -> int:
 
     try:
         viva.write_sheets(args.lab, args.roster, per_student=args.per_student, seed=args.seed,
-                          out=args.out, fmt=args.format, stages=args.stage)
+                          out=args.out, fmt=args.format, stages=args.stage, submissions=args.submissions)
     except (viva.VivaError, BankError, DrawError, OSError) as error:
         return _error("viva", error)
     return 0

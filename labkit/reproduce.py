@@ -39,6 +39,9 @@ class Experiment:
     run: Callable[[Context], dict]
     published: float | None = None
     target: float | None = None  # the lab's own target, where the report publishes no figure
+    figure: str | None = None
+    """The name of this figure in the lab's solution, where it states it with ``labkit.figures.show`` (one of
+    its constants' ``FIGURES``): ``tests/test_figures.py`` compares the two."""
     needs: tuple[str, ...] = ()
     """Experiments whose trained models (``Context.trained``) this one builds on: on a cluster it waits for them
     and receives their models; run alone, it trains what it needs itself."""

@@ -8,6 +8,13 @@ The same roster and seed always give byte-identical files.
 
 The roster is a CSV file with a header naming a ``student_id`` column and a ``name`` column (``id``,
 ``roll_no`` and ``student_name`` are accepted too); other columns are ignored.
+
+With ``--submissions FOLDER`` (the folder ``labkit grade`` reads: ``STUDENT_ID.ipynb`` or ``STUDENT_ID/``), a
+question that has a personal wording (the bank's ``personal``: "Your test BCE was {test_bce:.4f}. ...") is asked
+with the student's own figures, read from the ``📌 name = value`` lines that the submitted notebook's stored
+outputs hold (:mod:`labkit.figures`). The notebook is untrusted input: it is read as text through
+:func:`labkit.grading.submission.load`, never run. Where a figure is missing, the sheet asks the generic
+wording and says why. The draw does not depend on the submissions: the same seed gives the same questions.
 """
 
 from __future__ import annotations
@@ -18,10 +25,10 @@ import io
 import random
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from labkit import bank
+from labkit import bank, figures
 from labkit.bank import Question
 
 MARKS = {"full": 2, "partial": 1, "poor": 0}
@@ -57,6 +64,26 @@ class Student:
 class Sheet:
     student: Student
     questions: tuple[Question, ...]
+    figures: tuple[tuple[str, float], ...] = ()
+    """The student's figures, read from the submitted notebook (with ``--submissions``)."""
+    submission: str | None = None
+    """None without ``--submissions``; "" when the student's notebook was read; otherwise why it was not."""
+
+    def asked(self, question: Question) -> tuple[str, str]:
+        """The question's wording on this sheet, and a note for the examiner on where it comes from: the
+        personal wording with the student's figures when the submission states them all, else the generic
+        one (the note says which figure was missing, or why the submission could not be read)."""
+        if not question.personal or self.submission is None:
+            return question.question, ""
+        found = dict(self.figures)
+        personal = question.personalised(found)
+        if personal is not None:
+            values = ", ".join(f"{name} = {figures.format_value(found[name])}" for name in question.figures)
+            return personal, f"personalised from the submitted notebook: {values}"
+        if self.submission:
+            return question.question, f"generic wording: {self.submission}"
+        missing = ", ".join(name for name in question.figures if name not in found)
+        return question.question, f"generic wording: the submitted notebook states no {missing}"
 
 
 # --------------------------------------------------------------------------------------- roster
@@ -115,6 +142,42 @@ def read_roster(path: str | Path) -> list[Student]:
     if not students:
         raise RosterError(f"{path}: the roster has a header but no students.")
     return students
+
+
+# --------------------------------------------------------------------------------------- submissions
+
+def read_figures(folder: str | Path, students: Sequence[Student], *, notebook: str) -> dict[str, tuple[dict, str]]:
+    """Each student's figures and a note ("" when read) from their submission in ``folder``: ``STUDENT_ID.ipynb``
+    or a folder ``STUDENT_ID/`` holding ``notebook``, as ``labkit grade`` finds them. Nothing is run: the stored
+    outputs are read as text (:func:`labkit.figures.from_notebook`)."""
+    from labkit.grading import submission
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise VivaError(f"--submissions {folder}: no such folder of submitted notebooks.")
+    found, _ = submission.find(folder)
+    by_student = {entry.student: entry for entry in found}
+    read: dict[str, tuple[dict, str]] = {}
+    for student in students:
+        entry = by_student.get(student.student_id)
+        if entry is None:
+            read[student.student_id] = ({}, f"no submission {student.student_id}.ipynb in {folder.name}/")
+        elif entry.status is not None:
+            read[student.student_id] = ({}, entry.note)
+        else:
+            try:
+                loaded = submission.load(entry.path, notebook)
+            except submission.SubmissionError as error:
+                read[student.student_id] = ({}, f"the submission could not be read ({error})")
+            else:
+                read[student.student_id] = (figures.from_notebook(loaded.notebook), "")
+    return read
+
+
+def with_figures(sheets: Sequence[Sheet], read: dict[str, tuple[dict, str]]) -> list[Sheet]:
+    """The sheets with each student's figures and note from :func:`read_figures` (the questions unchanged)."""
+    return [replace(sheet, figures=tuple(sorted(read[sheet.student.student_id][0].items())),
+                    submission=read[sheet.student.student_id][1]) for sheet in sheets]
 
 
 # --------------------------------------------------------------------------------------- drawing
@@ -200,12 +263,15 @@ def sheets_html(sheets: Sequence[Sheet], *, lab: int, title: str, seed: int) -> 
                 "<table class=\"questions\">",
                 "<tr><th>Question</th><th>Answer and rubric</th><th>Mark</th></tr>"]
         for number, question in enumerate(sheet.questions, start=1):
-            q_cell = [f"<p><strong>{number}.</strong> {inline(question.question)}</p>"]
+            text, note = sheet.asked(question)
+            q_cell = [f"<p><strong>{number}.</strong> {inline(text)}</p>"]
             if question.kind == "multiple-choice":
                 q_cell.append("<p>" + "<br>".join(f"{bank.option_letter(i)}. {inline(option)}"
                                                   for i, option in enumerate(question.options)) + "</p>")
             q_cell.append(f"<p class=\"meta\">{question.id} · {question.kind_label} · "
                           f"{question.difficulty}</p>")
+            if note:
+                q_cell.append(f"<p class=\"meta\">{inline(note)}</p>")
             rubric = "".join(f"<p><strong>{html.escape(label)}:</strong> {inline(text)}</p>"
                              for label, text in _rubric_lines(question))
             boxes = " ".join(f"{mark}<span class=\"box\"></span>" for mark in sorted(MARKS.values()))
@@ -235,11 +301,13 @@ def sheets_markdown(sheets: Sequence[Sheet], *, lab: int, title: str, seed: int)
                 "Examiner: ______________________  Date: ______________", "",
                 "| # | Question | Answer and rubric | Mark |", "|---|---|---|---|"]
         for number, question in enumerate(sheet.questions, start=1):
-            q_cell = question.question
+            q_cell, note = sheet.asked(question)
             if question.kind == "multiple-choice":
                 q_cell += "<br>" + "<br>".join(f"{bank.option_letter(i)}. {option}"
                                                for i, option in enumerate(question.options))
             q_cell += f"<br>*{question.id} · {question.kind_label} · {question.difficulty}*"
+            if note:
+                q_cell += f"<br>*{note}*"
             rubric = "<br>".join(f"**{label}:** {text}" for label, text in _rubric_lines(question))
             out.append(f"| {number} | {_cell(q_cell)} | {_cell(rubric)} | ☐ 0 ☐ 1 ☐ 2 |")
         out += ["", f"Total: ______ / {_total(sheet)}  Signature: ______________________", "",
@@ -248,7 +316,9 @@ def sheets_markdown(sheets: Sequence[Sheet], *, lab: int, title: str, seed: int)
 
 
 CSV_COLUMNS = ("student_id", "name", "lab", "seed", "number", "question_id", "stage", "kind",
-               "difficulty", "question", "answer", "rubric", "max_mark", "mark", "comment")
+               "difficulty", "question", "wording", "answer", "rubric", "max_mark", "mark", "comment")
+"""``question`` is the wording asked; ``wording`` says whether it holds the student's own figures, and if not
+why (empty where the question has a single wording or no submissions were read)."""
 
 
 def sheets_csv(sheets: Sequence[Sheet], *, lab: int, seed: int) -> str:
@@ -259,8 +329,9 @@ def sheets_csv(sheets: Sequence[Sheet], *, lab: int, seed: int) -> str:
     for sheet in sheets:
         for number, question in enumerate(sheet.questions, start=1):
             rubric = " | ".join(f"{label}: {text}" for label, text in _rubric_lines(question)[1:])
+            text, note = sheet.asked(question)
             writer.writerow([sheet.student.student_id, sheet.student.name, lab, seed, number, question.id,
-                             question.stage, question.kind, question.difficulty, question.question,
+                             question.stage, question.kind, question.difficulty, text, note,
                              question.answer_text, rubric, MARKS["full"], "", ""])
     return buffer.getvalue()
 
@@ -269,8 +340,12 @@ def sheets_csv(sheets: Sequence[Sheet], *, lab: int, seed: int) -> str:
 
 def write_sheets(lab: int, roster: str | Path, *, per_student: int = 5, seed: int = 0,
                  out: str | Path = OUT_DIR, fmt: str = "html", stages: Sequence[str] | None = None,
-                 folder: str | Path = bank.BANK_DIR, log: Callable[[str], None] = print) -> list[Path]:
+                 folder: str | Path = bank.BANK_DIR, submissions: str | Path | None = None,
+                 log: Callable[[str], None] = print) -> list[Path]:
     """Draw and write the viva sheets of ``lab`` for ``roster``; returns the sheet and the CSV paths.
+
+    ``submissions``: the folder of the students' submitted notebooks; where a drawn question has a personal
+    wording, the sheet asks it with the student's own figures (see the module's docstring).
 
     Used by ``labkit viva``. Raises :class:`RosterError`, :class:`VivaError`, :class:`labkit.bank.BankError`
     or :class:`labkit.bank.DrawError` with a message for the examiner.
@@ -294,6 +369,17 @@ def write_sheets(lab: int, roster: str | Path, *, per_student: int = 5, seed: in
         + ", ".join(f"{level} {count}" for level, count in quotas.items() if count) + f"; seed {seed}")
 
     sheets = draw_sheets(pool, students, per_student, seed)
+    if submissions is not None:
+        from labkit import labs
+
+        read = read_figures(submissions, students, notebook=labs.get(lab).notebook)
+        sheets = with_figures(sheets, read)
+        personal = sum(1 for sheet in sheets for question in sheet.questions if question.personal)
+        asked = sum(1 for sheet in sheets for question in sheet.questions
+                    if question.personal and sheet.asked(question)[1].startswith("personalised"))
+        log(f"submissions: {sum(1 for _, note in read.values() if not note)} of {len(students)} notebooks "
+            f"read from {submissions}; {asked} of {personal} questions with a personal wording are asked "
+            "with the student's own figures")
     title = bank.lab_title(lab, folder=folder)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

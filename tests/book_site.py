@@ -200,10 +200,11 @@ def _windows(text: str):
 @functools.cache
 def solution_needles() -> tuple[Needle, ...]:
     """Phrases only the solutions and the instructors hold: each line of code between the solution markers,
-    each run of WINDOW words of a cell tagged model-answer or solution-only, and of each short answer's model
+    each run of WINDOW words of a cell tagged model-answer or solution-only or of a markdown cell tagged answer
+    (the model answer the student's ✍️ cell replaces), and of each short answer's model
     answer and rubric in the question bank (issue #23), less whatever the student sources also say."""
     from labkit import bank
-    from labkit.assign import BEGIN, END, HIDDEN_TAGS
+    from labkit.assign import ANSWER_TAG, BEGIN, END, HIDDEN_TAGS
 
     public = _student_text()
     needles: dict[str, Needle] = {}
@@ -215,7 +216,8 @@ def solution_needles() -> tuple[Needle, ...]:
     for path in sorted((ROOT / "solutions").glob("*.ipynb")):
         notebook = nbformat.read(path, as_version=4)
         for index, cell in enumerate(notebook.cells):
-            if HIDDEN_TAGS & set(cell.metadata.get("tags", [])):
+            tags = set(cell.metadata.get("tags", []))
+            if HIDDEN_TAGS & tags or (ANSWER_TAG in tags and cell.cell_type == "markdown"):
                 for piece in _prose(cell.source).split("|"):
                     tokens = words(piece).split()
                     for start in range(0, max(len(tokens) - WINDOW + 1, 0), WINDOW // 2):

@@ -71,13 +71,15 @@ def _solution_lines(solution):
 
 @pytest.mark.parametrize("path", sorted((ROOT / "solutions").glob("*.ipynb")), ids=lambda p: p.name)
 def test_no_solution_leaks_into_the_student_notebook(path):
-    """Does no solution line, marker, model answer or stored output reach the student notebook?"""
+    """Does no solution line, marker, model answer (hidden, or in a cell the student writes in) or stored
+    output reach the student notebook?"""
     solution = nbformat.read(path, as_version=4)
     student_text = (ROOT / "labs" / path.name).read_text(encoding="utf-8")
     assert "BEGIN SOLUTION" not in student_text and "END SOLUTION" not in student_text
     leaked = [line for line in _solution_lines(solution) if line in student_text]
     assert leaked == []
-    hidden = [c.source for c in solution.cells if assign.HIDDEN_TAGS & set(c.metadata.get("tags", []))]
+    hidden = [c.source for c in solution.cells if assign.HIDDEN_TAGS & set(c.metadata.get("tags", []))
+              or (assign.ANSWER_TAG in c.metadata.get("tags", []) and c.cell_type == "markdown")]
     assert all(text not in student_text for text in hidden)
     for cell in nbformat.reads(student_text, as_version=4).cells:
         if cell.cell_type == "code" and assign.QUIZ_TAG not in cell.metadata.get("tags", []):
@@ -241,3 +243,82 @@ def test_the_colab_cell_installs_the_kit_on_colab_and_does_nothing_elsewhere():
         assert _run_colab_cell(first.source, on_colab=False) == "[]", path.name
         called = _run_colab_cell(first.source, on_colab=True)
         assert called == str([[sys.executable, "-m", "pip", "install", "--quiet", kit]]), path.name
+
+
+# --- cells the student writes in (tag `answer`) ------------------------------------------------------
+
+def _answer(source, cell_type="markdown", **metadata):
+    cell = (nbformat.v4.new_markdown_cell if cell_type == "markdown" else nbformat.v4.new_code_cell)(source)
+    cell.metadata = {"tags": [assign.ANSWER_TAG], **metadata}
+    return cell
+
+
+def test_a_markdown_answer_cell_keeps_its_place_and_tag_but_only_the_prompt():
+    """Does a markdown cell tagged answer reach the student as the empty prompt, in its place and with its
+    tag (so that the student writes there), while the model answer it holds stays in the solution?"""
+    solution = _solution(nbformat.v4.new_markdown_cell("1. Why a sigmoid?"),
+                         _answer("**Model answer.** SECRET: it maps to (0, 1)."),
+                         nbformat.v4.new_code_cell("print(1)"))
+    student = student_notebook(solution, name="lab9.ipynb")
+    sources = [cell.source for cell in student.cells]
+    assert sources[2:] == ["1. Why a sigmoid?", assign.ANSWER_PROMPT, "print(1)"]
+    assert student.cells[3].metadata == {"tags": [assign.ANSWER_TAG]}
+    assert "SECRET" not in nbformat.writes(student)
+    assert "SECRET" in solution.cells[2].source
+
+
+def test_a_code_answer_cell_keeps_what_runs_and_drops_the_model_answer_without_a_raise():
+    """Does a code cell tagged answer keep its lines outside the markers and lose the model answer, with
+    `# YOUR CODE HERE` and no `raise` (not graded: the notebook must still run when it is left as it is)?"""
+    source = ('MY_SETTINGS = {}\n# BEGIN SOLUTION\nMY_SETTINGS["wide"] = {"filters": (64,)}\n'
+              '# END SOLUTION\nprint(MY_SETTINGS)')
+    solved = _answer(source, "code")
+    solved.outputs = [nbformat.v4.new_output("stream", text="{'wide': ...}\n")]
+    solved.execution_count = 4
+    (cell,) = [c for c in student_notebook(_solution(solved), name="lab9.ipynb").cells if c.cell_type == "code"]
+    assert cell.source == "MY_SETTINGS = {}\n# YOUR CODE HERE\nprint(MY_SETTINGS)"
+    assert cell.outputs == [] and cell.execution_count is None
+    namespace = {}
+    exec(cell.source, namespace)  # noqa: S102 - it runs as the student gets it
+    assert namespace["MY_SETTINGS"] == {}
+
+
+def test_the_student_note_asks_for_answers_only_where_there_are_answer_cells():
+    """Does the note at the top mention the ✍️ cells only in a notebook that has some, and appear in a
+    notebook with answer cells but no exercise?"""
+    only_answers = student_notebook(_solution(_answer("model")), name="lab9.ipynb")
+    assert "✍️" in only_answers.cells[1].source and "YOUR CODE HERE" not in only_answers.cells[1].source
+    exercise = student_notebook(_solution(nbformat.v4.new_code_cell("# BEGIN SOLUTION\nx = 1\n# END SOLUTION")),
+                                name="lab9.ipynb")
+    assert "✍️" not in exercise.cells[1].source
+
+
+@pytest.mark.parametrize("cell, problem", [
+    (_answer("x = 1", "code"), "between '# BEGIN SOLUTION'"),
+    (_answer("# BEGIN SOLUTION\nx = 1\n# END SOLUTION", "code", labkit={"grade_id": "T-x", "points": 1}),
+     "never graded"),
+    (_answer("both", tags=[assign.ANSWER_TAG, "model-answer"]), "keep one of the tags"),
+])
+def test_an_answer_cell_that_cannot_be_emptied_names_the_notebook_and_cell(cell, problem):
+    """Are a code answer cell without markers (its model answer would reach the student), a graded answer
+    cell and an answer cell also tagged model-answer errors that name the notebook and the cell?"""
+    with pytest.raises(assign.AnswerCellError, match=rf"lab9\.ipynb, cell 1: .*{re.escape(problem)}"):
+        student_notebook(_solution(cell), name="lab9.ipynb")
+
+
+
+def test_answer_cells_leave_the_graders_template_as_it_was(tmp_path):
+    """Does the grader's template (the student notebook's code cells) hold the same preamble and exercise
+    placeholders with the answer cells as without them?"""
+    from labkit.grading import template
+
+    solution = ROOT / "solutions" / "lab1_dense_autoencoder.ipynb"
+    notebook = nbformat.read(solution, as_version=4)
+    answers = [i for i, c in enumerate(notebook.cells) if assign.ANSWER_TAG in c.metadata.get("tags", [])]
+    assert answers and all(notebook.cells[i].cell_type == "markdown" for i in answers)
+    exercises = list(assign.graded_cells(notebook))
+    with_answers = template.load(solution, lab=1, exercises=exercises)
+    notebook.cells = [c for i, c in enumerate(notebook.cells) if i not in answers]
+    nbformat.write(notebook, tmp_path / solution.name)
+    plain = template.load(tmp_path / solution.name, lab=1, exercises=exercises)
+    assert (with_answers.preamble, with_answers.placeholders) == (plain.preamble, plain.placeholders)

@@ -70,6 +70,9 @@ def test_ids_are_unique_and_name_their_lab(questions):
     ("bank_wrong_lab.yaml", ["entry 1 (L2-05)", "lab 1's bank"]),
     ("bank_no_model_answer.yaml", ["entry 1 (L5-01)", "'answer' must be non-empty text"]),
     ("bank_bad_yaml.yaml", ["line ", "not valid YAML"]),
+    ("bank_bad_personal.yaml", ["entry 1 (L1-01)", "'personal' must be the question with the student's figures",
+                                "{test_bce.__class__} is not a figure's name"]),
+    ("bank_personal_not_short.yaml", ["entry 1 (L1-01)", "unknown key 'personal'"]),
 ])
 def test_a_malformed_entry_is_rejected_naming_the_file_and_the_entry(name, expected):
     """Does a malformed bank file raise a BankError that names the file, the entry and the problem?"""
@@ -79,6 +82,16 @@ def test_a_malformed_entry_is_rejected_naming_the_file_and_the_entry(name, expec
     assert name in message
     for part in expected:
         assert part in message
+
+
+def test_a_personal_wording_is_filled_in_only_when_every_figure_it_names_is_there():
+    """Does L2-17's personal wording name its three probe figures, and is it asked only when all three are
+    known (a viva sheet falls back to the generic wording otherwise)?"""
+    (question,) = [q for q in bank.load_bank(2) if q.id == "L2-17"]
+    assert question.figures == ("probe_features", "probe_pixels", "probe_untrained")
+    assert question.personalised({"probe_features": 0.95, "probe_pixels": 0.86}) is None
+    text = question.personalised({"probe_features": 0.95, "probe_pixels": 0.86, "probe_untrained": 0.93})
+    assert "95.0% on the 6,272 encoder features and 86.0% on" in text and "{" not in text
 
 
 def test_asking_for_a_lab_without_a_bank_names_the_labs_that_have_one():

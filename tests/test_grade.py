@@ -233,6 +233,16 @@ def test_only_answer_cells_are_kept_from_a_submission():
     assert any("2 cells" in note for note in found.notes) and any("1 code cell" in note for note in found.notes)
 
 
+def test_a_cell_the_lab_asks_the_student_to_write_in_is_not_reported_as_changed():
+    """Is a code cell tagged answer (the Lab 2 tuning study's own setting), changed as the lab asks, neither run
+    nor reported among the changed cells, while another changed cell still is?"""
+    notebook = nbformat.v4.new_notebook()
+    own = nbformat.v4.new_code_cell('MY_SETTINGS["wide"] = {}', metadata={"tags": ["answer"]})
+    notebook.cells = [own, nbformat.v4.new_code_cell("import os")]
+    found = submission.answers(notebook, ["Q1"])
+    assert found.sources == {} and [note for note in found.notes if "1 code cell" in note]
+
+
 def test_the_rebuilt_run_prepares_and_exports_around_each_answer_and_runs_nothing_else():
     """Is the run the setup, the lab's first cells, then prepare, answer, export for each exercise in order, with
     no self-check or training cell?"""

@@ -155,3 +155,93 @@ def test_bad_input_gives_one_clear_line_and_a_non_zero_exit(tmp_path, args, expe
     assert result.returncode == 1
     assert result.stderr.startswith("labkit viva: error: ") and expected in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+# --- questions asked with the student's own figures (--submissions) ------------------------------------------
+
+SUBMISSIONS = FILES / "viva_submissions"
+VIVA_ROSTER = FILES / "roster_viva.csv"
+
+
+@pytest.fixture(scope="module")
+def personal_sheets():
+    """Lab 2's whole bank on each sheet of a 4-student roster, with the fixture submissions: S001 states every
+    figure, S002 only val_bce, S003 is not valid JSON, S004 submitted nothing."""
+    students = viva.read_roster(VIVA_ROSTER)
+    sheets = viva.draw_sheets(bank.load_bank(2), students, per_student=17, seed=7)
+    read = viva.read_figures(SUBMISSIONS, students, notebook="lab2_denoising_autoencoder.ipynb")
+    return {sheet.student.student_id: sheet for sheet in viva.with_figures(sheets, read)}
+
+
+def _asked(sheet, qid):
+    return sheet.asked(next(q for q in sheet.questions if q.id == qid))
+
+
+def test_a_question_is_asked_with_the_students_own_figures_where_the_submission_states_them(personal_sheets):
+    """Does S001's sheet ask L2-11 with S001's validation BCE and L2-17 with S001's three probe figures, and say
+    so to the examiner?"""
+    text, note = _asked(personal_sheets["S001"], "L2-11")
+    assert text.startswith("Your denoiser's validation binary cross-entropy was 0.0942.")
+    assert note == "personalised from the submitted notebook: val_bce = 0.0942"
+    text, note = _asked(personal_sheets["S001"], "L2-17")
+    assert "scored 95.0% on the 6,272 encoder features and 85.8% on" in text and "scored 93.3%:" in text
+
+
+def test_figures_are_read_only_from_well_formed_printed_lines(personal_sheets):
+    """Are a 📌 line in markdown, one on stderr and one with code after the value all ignored (S001's val_bce is
+    its printed 0.0942, and its probe figure the later well-formed line)?"""
+    found = dict(personal_sheets["S001"].figures)
+    assert found == {"val_bce": 0.0942, "probe_features": 0.9495, "probe_pixels": 0.8575,
+                     "probe_untrained": 0.9335}
+
+
+@pytest.mark.parametrize("student, qid, reason", [
+    ("S002", "L2-17", "the submitted notebook states no probe_features, probe_pixels, probe_untrained"),
+    ("S003", "L2-11", "could not be read (S003.ipynb is not valid JSON"),
+    ("S004", "L2-11", "no submission S004.ipynb in viva_submissions/"),
+])
+def test_without_the_figure_the_generic_question_is_asked_and_the_sheet_says_why(personal_sheets, student, qid,
+                                                                                  reason):
+    """Does a sheet fall back to the generic wording, naming the missing figure, the unreadable notebook or the
+    missing submission?"""
+    question = next(q for q in bank.load_bank(2) if q.id == qid)
+    text, note = _asked(personal_sheets[student], qid)
+    assert text == question.question and note.startswith("generic wording: ") and reason in note
+
+
+def test_submissions_change_no_question_drawn_and_nothing_without_a_personal_wording(personal_sheets):
+    """Are the questions drawn the same with and without submissions, and a question without a personal wording
+    asked as it is, without a note?"""
+    students = viva.read_roster(VIVA_ROSTER)
+    plain = viva.draw_sheets(bank.load_bank(2), students, per_student=17, seed=7)
+    assert [s.questions for s in plain] == [personal_sheets[s.student.student_id].questions for s in plain]
+    first = next(q for q in bank.load_bank(2) if not q.personal)
+    assert personal_sheets["S001"].asked(first) == (first.question, "")
+    assert plain[0].asked(next(q for q in bank.load_bank(2) if q.personal))[1] == ""
+
+
+def test_the_command_writes_personal_questions_into_the_sheet_and_the_csv(tmp_path):
+    """Does `labkit viva --submissions` put S001's figure into the HTML sheet and the CSV, with the wording column
+    saying which questions are personal?"""
+    result = run_cli("--lab", 2, "--roster", VIVA_ROSTER, "--per-student", 17, "--seed", 7,
+                     "--submissions", SUBMISSIONS, "--out", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "submissions: 2 of 4 notebooks read" in result.stdout
+    page = (tmp_path / "viva_lab2_seed7.html").read_text(encoding="utf-8")
+    assert "Your denoiser&#x27;s validation binary cross-entropy was 0.0942." in page or \
+        "Your denoiser's validation binary cross-entropy was 0.0942." in page
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "viva_lab2_seed7.csv").read_text(encoding="utf-8"))))
+    row = next(r for r in rows if r["student_id"] == "S001" and r["question_id"] == "L2-11")
+    assert row["question"].startswith("Your denoiser's") and row["wording"].startswith("personalised")
+    missing = run_cli("--lab", 2, "--roster", VIVA_ROSTER, "--submissions", tmp_path / "none", "--out", tmp_path)
+    assert missing.returncode == 1 and "no such folder" in missing.stderr
+
+
+def test_every_personal_wording_names_figures_its_lab_states():
+    """Does every personal wording in the bank name only figures of its lab's FIGURES, which the solution
+    states with labkit.figures.show?"""
+    from labkit import labs
+
+    for question in bank.load_bank():
+        if question.personal:
+            assert set(question.figures) <= set(labs.get(question.lab).constants.FIGURES), question.id

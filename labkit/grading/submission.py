@@ -250,7 +250,7 @@ def answers(notebook: nbformat.NotebookNode, questions: list[str], lab_cells: fr
 
     Several cells with the same id (a student copied the cell) are joined in order; other cells are
     not run, and the feedback says so for those that differ from the lab's own (``lab_cells``, each
-    with its whitespace removed).
+    with its whitespace removed), except the cells tagged ``answer``, which the lab asks students to change.
     """
     wanted = set(questions)
     sources: dict[str, list[str]] = {}
@@ -260,8 +260,11 @@ def answers(notebook: nbformat.NotebookNode, questions: list[str], lab_cells: fr
             continue
         meta = cell.get("metadata", {}).get("labkit")
         grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+        tags = cell.get("metadata", {}).get("tags", [])
         if isinstance(grade_id, str) and grade_id in wanted:
             sources.setdefault(grade_id, []).append(cell.get("source", ""))
+        elif isinstance(tags, list) and "answer" in tags:
+            continue  # a cell the lab asks the student to write in (labkit.assign.ANSWER_TAG): never graded
         elif "".join(cell.get("source", "").split()) not in lab_cells | {""}:
             extra += 1
     notes = []

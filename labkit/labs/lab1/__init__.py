@@ -13,3 +13,7 @@ EPOCHS = 20
 BATCH_SIZE = 256
 TARGET_BCE = 0.088
 """The lab's target for the test binary cross-entropy at full scale (20 epochs)."""
+
+FIGURES = {"test_bce": "the test binary cross-entropy after step 6's training"}
+"""The figures the solution states with ``labkit.figures.show`` (``📌 name = value``): the experiment of
+``labkit reproduce`` that measures the same (``experiments.py``) and the viva questions may use them."""

@@ -23,7 +23,8 @@ def dense(ctx: Context) -> dict:
 
 EXPERIMENTS = [
     Experiment("lab1-dense", 1, f"Dense autoencoder 784-128-32-128-784, {EPOCHS} epochs, batch {BATCH_SIZE}",
-               "val_bce", dense, target=TARGET_BCE),
+               "val_bce", dense, target=TARGET_BCE,
+               figure="test_bce"),
 ]
 
 

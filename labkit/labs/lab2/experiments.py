@@ -48,7 +48,8 @@ def report_denoiser(ctx: Context) -> dict:
 
 EXPERIMENTS = [
     Experiment("lab2-denoiser", 2, f"Convolutional denoiser 32/64/128, Gaussian noise {NOISE_FACTOR}, {EPOCHS} "
-               f"epochs, batch {BATCH_SIZE} (noisy input, clean target)", "val_bce", denoiser, target=TARGET_BCE),
+               f"epochs, batch {BATCH_SIZE} (noisy input, clean target)", "val_bce", denoiser, target=TARGET_BCE,
+               figure="val_bce"),
     Experiment("lab2-report-denoiser", 2, "The report's denoising set-up: conv AE 32-16-8, Gaussian 0.4 "
                "+ 10 % salt-and-pepper, 10 epochs, batch 256", "val_bce", report_denoiser, published=0.1236,
                recipe="report"),

@@ -29,3 +29,7 @@ REPORT_BATCH = 256
 """The report's own recipe for the 2-number code, trained beside the kit's: its baseline convolutional
 autoencoder with a linear Dense(2) code between encoder and decoder (``labkit.models.conv_dense_bottleneck``),
 Adam at its constant default rate, 10 epochs in batches of 256."""
+
+FIGURES = {f"bce_latent_{size}": f"the test binary cross-entropy of the sweep's code of {size}"
+           for size in LATENT_SIZES}
+"""The figures the solution states with ``labkit.figures.show`` (see Lab 1's)."""

@@ -105,6 +105,7 @@ CHANGED = (f"a 4.4 M-parameter bottleneck (Dense 1024-512-128 on each side of th
 EXPERIMENTS = [
     Experiment(f"lab3-latent-{size}", 3, f"Conv AE with a dense code of {size}, {EPOCHS} epochs, batch {BATCH_SIZE}",
                "val_bce", latent(size), published=PUBLISHED_BCE.get(size),
+               figure=f"bce_latent_{size}",
                changed=CHANGED if size == 2 else None, report_recipe="lab3-report-latent-2" if size == 2 else None)
     for size in LATENT_SIZES
 ] + [

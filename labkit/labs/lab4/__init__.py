@@ -23,3 +23,13 @@ SEEDS = 3
 classifiers from other weights."""
 VALIDATION_FRACTION = 0.1
 """The share of Fashion-MNIST's training images held out for validation (the notebook's validation_split)."""
+
+FIGURES = {
+    "baseline_bce": "the baseline autoencoder's MNIST test binary cross-entropy (step 1)",
+    "improved_bce": "the improved autoencoder's MNIST test binary cross-entropy (step 2)",
+    "fashion_bce": "the improved autoencoder's Fashion-MNIST test binary cross-entropy (step 3)",
+    "frozen_accuracy": "the frozen MNIST encoder's Fashion-MNIST test accuracy (step 4)",
+    "fine_tuned_accuracy": "the fine-tuned classifier's Fashion-MNIST test accuracy (step 5)",
+    "scratch_accuracy": "the CNN from scratch's Fashion-MNIST test accuracy (step 6)",
+}
+"""The figures the solution states with ``labkit.figures.show`` (see Lab 1's)."""

@@ -131,15 +131,15 @@ def scratch(ctx: Context) -> dict:
 
 EXPERIMENTS = [
     Experiment("lab4-baseline", 4, "Conv AE 32-16-8 with pooling (7×7×8 code), 10 epochs, batch 256",
-               "val_bce", autoencoder("baseline", "mnist"), published=0.0733),
+               "val_bce", autoencoder("baseline", "mnist"), published=0.0733, figure="baseline_bce"),
     Experiment("lab4-improved", 4, "Conv AE 64-32-16 with pooling, 10 epochs, batch 128", "val_bce",
-               autoencoder("improved", "mnist"), published=0.0684),
+               autoencoder("improved", "mnist"), published=0.0684, figure="improved_bce"),
     Experiment("lab4-fashion", 4, "Conv AE 64-32-16 on Fashion-MNIST, 10 epochs, batch 128", "val_bce",
-               autoencoder("improved", "fashion-mnist"), published=0.2613),
+               autoencoder("improved", "fashion-mnist"), published=0.2613, figure="fashion_bce"),
     Experiment("lab4-frozen", 4, f"Fashion-MNIST: frozen MNIST encoder (cut after {CUT}) + Dense(10), "
                f"batch {BATCH}", "test_accuracy", frozen, published=0.8897, needs=("lab4-improved",),
                changed=f"the encoder cut after its first convolution and pooling ({CUT}: 640 frozen weights)",
-               report_recipe="lab4-frozen-full"),
+               report_recipe="lab4-frozen-full", figure="frozen_accuracy"),
     Experiment("lab4-frozen-full", 4, "Fashion-MNIST: the report's set-up, the whole frozen MNIST encoder "
                f"(7×7×16 code) + Dense(10), batch {BATCH}, the lab's head schedule", "test_accuracy", frozen_full,
                published=0.8897, needs=("lab4-improved",), recipe="report"),
@@ -147,9 +147,9 @@ EXPERIMENTS = [
                f"its random filters frozen, + Dense(10), batch {BATCH}", "test_accuracy", random_frozen,
                recipe="control"),
     Experiment("lab4-fine-tuned", 4, f"Fashion-MNIST: that classifier fine-tuned end to end at 1e-4, batch {BATCH}",
-               "test_accuracy", fine_tuned, needs=("lab4-frozen",)),
+               "test_accuracy", fine_tuned, needs=("lab4-frozen",), figure="fine_tuned_accuracy"),
     Experiment("lab4-scratch", 4, "Fashion-MNIST: CNN from scratch Conv32-pool-Conv64-pool-Dense128, "
-               f"batch {SCRATCH_BATCH}", "test_accuracy", scratch, published=0.9090),
+               f"batch {SCRATCH_BATCH}", "test_accuracy", scratch, published=0.9090, figure="scratch_accuracy"),
 ]
 
 
