@@ -111,10 +111,11 @@ EXPERIMENTS = [
 ] + [
     Experiment("lab3-report-latent-2", 3, "The report's own recipe for a code of 2: conv AE 32-16-8 with pooling, "
                f"a linear Dense(2) code between encoder and decoder, constant Adam, {REPORT_EPOCHS} epochs, "
-               f"batch {REPORT_BATCH}", "val_bce", report_latent(2), published=PUBLISHED_BCE[2], recipe="report"),
+               f"batch {REPORT_BATCH}", "val_bce", report_latent(2), published=PUBLISHED_BCE[2], recipe="report",
+               figure="report_bce_latent_2"),
     Experiment("lab3-anomaly", 3, f"Anomaly detection of the unseen {UNSEEN_DIGIT}: conv AE with a code of "
                f"{DETECTOR_LATENT} trained on 0-8 for {DETECTOR_EPOCHS} epochs; test AUC (95 % interval) of the "
-               "score chosen on validation among five", "test_auc", anomaly_scores),
+               "score chosen on validation among five", "test_auc", anomaly_scores, figure="anomaly_auc"),
 ]
 
 
