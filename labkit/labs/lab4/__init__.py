@@ -31,5 +31,7 @@ FIGURES = {
     "frozen_accuracy": "the frozen MNIST encoder's Fashion-MNIST test accuracy (step 4)",
     "fine_tuned_accuracy": "the fine-tuned classifier's Fashion-MNIST test accuracy (step 5)",
     "scratch_accuracy": "the CNN from scratch's Fashion-MNIST test accuracy (step 6)",
+    "whole_frozen_accuracy": "the report's set-up, the whole MNIST encoder frozen: test accuracy (step 4)",
+    "random_frozen_accuracy": "the control, random frozen filters at the lab's cut: test accuracy (step 4)",
 }
 """The figures the solution states with ``labkit.figures.show`` (see Lab 1's)."""

@@ -142,10 +142,10 @@ EXPERIMENTS = [
                report_recipe="lab4-frozen-full", figure="frozen_accuracy"),
     Experiment("lab4-frozen-full", 4, "Fashion-MNIST: the report's set-up, the whole frozen MNIST encoder "
                f"(7×7×16 code) + Dense(10), batch {BATCH}, the lab's head schedule", "test_accuracy", frozen_full,
-               published=0.8897, needs=("lab4-improved",), recipe="report"),
+               published=0.8897, needs=("lab4-improved",), recipe="report", figure="whole_frozen_accuracy"),
     Experiment("lab4-random-frozen", 4, f"Fashion-MNIST control: the same cut ({CUT}) of an untrained encoder, "
                f"its random filters frozen, + Dense(10), batch {BATCH}", "test_accuracy", random_frozen,
-               recipe="control"),
+               recipe="control", figure="random_frozen_accuracy"),
     Experiment("lab4-fine-tuned", 4, f"Fashion-MNIST: that classifier fine-tuned end to end at 1e-4, batch {BATCH}",
                "test_accuracy", fine_tuned, needs=("lab4-frozen",), figure="fine_tuned_accuracy"),
     Experiment("lab4-scratch", 4, "Fashion-MNIST: CNN from scratch Conv32-pool-Conv64-pool-Dense128, "
