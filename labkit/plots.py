@@ -284,7 +284,7 @@ def label_budget(budgets, accuracies: dict, *, title: str = "Test accuracy again
     return fig
 
 
-# --- Lab 2: the features of a denoiser, noise levels and the hyper-parameter grid ---------------------
+# --- Lab 2: the features of a denoiser, noise levels and the tuning study -----------------------------
 
 def denoising_rows(noisy, denoised, clean, *, n: int = 10, labels=None,
                    title: str | None = "Noisy input, denoised output, clean original") -> Figure:
