@@ -31,6 +31,22 @@ def offline_and_clean(monkeypatch, tmp_path):
     monkeypatch.setattr(labkit.data, "_open_url", no_network)
 
 
+# The README's test command runs the tests on two processes (pytest-xdist, ``-n 2`` in pyproject.toml): most of
+# the suite's time is one process waiting on another (a kernel, a sandbox, a browser), so two keep both cores
+# busy. Tests that share an expensive result stay on one process, so that it is computed once.
+SHARED_WORK = {
+    "test_cluster.py": "lab1-corpus", "test_grade.py": "lab1-corpus",  # the Lab 1 corpus graded once
+    "test_book.py": "book", "test_browser.py": "book",  # each edition of the book built once
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        group = SHARED_WORK.get(item.path.name)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
 def _full_data_dir() -> Path | None:
     configured = os.environ.get("LABKIT_DATA_DIR")
     candidates = [Path(configured)] if configured else []
