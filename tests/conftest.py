@@ -31,20 +31,32 @@ def offline_and_clean(monkeypatch, tmp_path):
     monkeypatch.setattr(labkit.data, "_open_url", no_network)
 
 
-# The README's test command runs the tests on two processes (pytest-xdist, ``-n 2`` in pyproject.toml): most of
+# The README's test command runs the tests on two processes (pytest-xdist, ``-n 2 --dist loadgroup``): most of
 # the suite's time is one process waiting on another (a kernel, a sandbox, a browser), so two keep both cores
-# busy. Tests that share an expensive result stay on one process, so that it is computed once.
+# busy. A test module runs on one process, whole, so that its module-scoped fixtures are set up once; modules that
+# share an expensive result run together; the slow tests that share nothing are spread one by one.
 SHARED_WORK = {
     "test_cluster.py": "lab1-corpus", "test_grade.py": "lab1-corpus",  # the Lab 1 corpus graded once
     "test_book.py": "book", "test_browser.py": "book",  # each edition of the book built once
 }
+SPREAD = {"test_notebooks.py", "test_exercises.py"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        group = SHARED_WORK.get(item.path.name)
-        if group:
-            item.add_marker(pytest.mark.xdist_group(group))
+        name = item.path.name
+        if name not in SPREAD:
+            item.add_marker(pytest.mark.xdist_group(SHARED_WORK.get(name, name)))
+
+
+def pytest_collection_finish(session):
+    """Fail loudly, not slowly, when pytest-xdist stops honouring the groups above."""
+    if (os.environ.get("PYTEST_XDIST_WORKER") and session.config.getoption("dist", None) == "loadgroup"
+            and session.items and not any("@" in item.nodeid for item in session.items)):
+        raise pytest.UsageError("pytest-xdist ignored the tests' xdist_group marks, so shared fixtures would run on "
+                                "both processes; install the versions requirements-dev.txt names (pytest < 9.2, "
+                                "see pytest-dev/pytest-xdist#1386)")
 
 
 def _full_data_dir() -> Path | None:
