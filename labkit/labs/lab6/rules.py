@@ -124,7 +124,10 @@ def observe_sampling(objects: dict, inputs: dict) -> dict:
     if not (isinstance(sampling, type) and issubclass(sampling, keras.layers.Layer)):
         return {"layer": False, "kind": _kind(sampling)}
     observed: dict = {"layer": True}
-    layer = sampling(seed=int(inputs["sampling_seed"][0]))
+    try:
+        layer = sampling(seed=int(inputs["sampling_seed"][0]))
+    except Exception as error:  # noqa: BLE001 - a class whose __init__ takes no seed
+        return {**observed, "init_error": _error(error)}
     mean, log_var = inputs["sampling_mean"], inputs["sampling_log_var"]
     try:
         given = layer((_tensor(mean), _tensor(log_var)), epsilon=_tensor(inputs["sampling_epsilon"]))
@@ -150,6 +153,10 @@ def sampling_rule(observed, inputs: dict, expected: dict) -> list[str]:
     if not observed.value("layer", bool):
         return [problem("Sampling", "a Keras layer class (class Sampling(layers.Layer))",
                         str(observed.value("kind", str)), "Keep the class statement of the exercise cell.")]
+    if observed.has("init_error"):
+        return [problem("Sampling(seed=...)", "a layer", "an error: " + observed.value("init_error", str),
+                        "Keep the exercise's __init__(self, seed=None, **kwargs), which makes the layer's own "
+                        "seeded generator.")]
     mean, log_var = inputs["sampling_mean"].astype(np.float64), inputs["sampling_log_var"].astype(np.float64)
     epsilon = inputs["sampling_epsilon"].astype(np.float64)
     std = np.exp(0.5 * log_var)
