@@ -101,6 +101,8 @@ def spread_per_unit(spreads: dict[str, np.ndarray], *, threshold: float,
                     title: str = "Which code numbers carry anything?") -> Figure:
     """For each model (name -> the variance across images of each code number's mean), the variances
     sorted from largest, on a log scale, with the active-unit threshold as a line."""
+    from matplotlib.ticker import MaxNLocator
+
     fig = Figure(figsize=(10, 3.4), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(spreads), sharey=True))
     for ax, (name, values) in zip(axes, spreads.items()):
@@ -112,6 +114,7 @@ def spread_per_unit(spreads: dict[str, np.ndarray], *, threshold: float,
         ax.set_yscale("log")
         ax.set_title(f"{name}: {active} of {len(ordered)} active", fontsize=10)
         ax.set_xlabel("code number (sorted)")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel("variance of the code's mean across images")
     fig.suptitle(title)
