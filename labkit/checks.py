@@ -43,9 +43,46 @@ def passed(message: str) -> None:
 
 
 def describe(value) -> str:
+    """What ``value`` is, in words for a student: ``a list``, ``None``, ``a NumPy array of shape (3,) and dtype
+    int64``; an array of a subclass of NumPy's (which may compare equal to anything) says so."""
+    if value is None:
+        return "None"
+    if isinstance(value, np.ndarray) and type(value) is not np.ndarray:
+        return f"a {type(value).__name__}, a subclass of NumPy's array"
     if isinstance(value, np.ndarray):
         return f"a NumPy array of shape {value.shape} and dtype {value.dtype}"
     return f"a {type(value).__name__}"
+
+
+def plain(value):
+    """A setting as JSON: numbers, text and lists of them as they are, anything else as (the start of) its text."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [plain(part) for part in value]
+    return str(value)[:80]
+
+
+def observe_model(name: str, model, probe: np.ndarray, describe_model: Callable) -> dict:
+    """A model as plain data under ``name``: ``describe_model(model)``, its parameter count, its weights
+    (``name.w0``, ...) and its output on ``probe``; or ``name.kind``, what it is instead of a model."""
+    import keras
+
+    if not isinstance(model, keras.Model):
+        return {f"{name}.kind": describe(model)}
+    try:
+        params = int(model.count_params())
+    except ValueError:  # a subclassed model that was never called has no weights yet
+        params = 0
+    weights = model.get_weights()
+    observed = {f"{name}.model": describe_model(model), f"{name}.params": params, f"{name}.weights": len(weights)}
+    for index, weight in enumerate(weights):
+        observed[f"{name}.w{index}"] = np.asarray(weight)
+    try:
+        observed[f"{name}.prediction"] = np.asarray(model(probe, training=False), dtype=np.float32)
+    except Exception as error:  # noqa: BLE001 - a model of the wrong shape cannot take the probe
+        observed[f"{name}.prediction_error"] = f"{type(error).__name__}: {str(error)[:200]}"
+    return observed
 
 
 def io_shapes(model, name: str) -> tuple[tuple, tuple]:

@@ -39,7 +39,8 @@ def _build_parser() -> argparse.ArgumentParser:
                       help="draw only from this stage; repeat for several (default: all stages)")
 
     bank = verbs.add_parser("bank", help="check the question bank and print its counts per lab and kind")
-    bank.add_argument("--page", type=Path, help="(re)write the book's question-bank page at this path")
+    bank.add_argument("--page", type=Path, help="(re)write the book's question-bank pages: this one (the "
+                      "questions) and the instructors' page beside it (with answers and rubrics)")
     bank.add_argument("--check", action="store_true",
                       help="with --page: write nothing; exit 1 if the page is out of date")
 

@@ -101,7 +101,7 @@ def test_cli_runs_an_experiment_in_quick_mode(tmp_path):
     (record,) = json.loads((tmp_path / "results.json").read_text())
     assert record["name"] == "lab1-dense" and record["quick"] is True
     assert 0.0 < record["value"] < 0.7 and record["excess_over_floor"] > 0
-    assert record["data"]["source"].startswith("sample") and record["data"]["train"] == 5000
+    assert record["data"]["source"].startswith("shipped sample") and record["data"]["train"] == 5000
     assert record["environment"]["device"] in ("CPU",) or record["environment"]["device"].startswith("GPU")
     assert "Epoch 1/5" in run.stdout
     assert (record["precision"], record["xla"]) == ("float32", False)  # Lab 1's dense model, compiled plainly

@@ -74,14 +74,17 @@ def load(solution: Path, *, lab: int, exercises: list[str]) -> Template:
                             "the lab's solution notebooks)")
     import nbformat
 
-    from labkit.assign import graded_cells, student_notebook
+    from labkit.assign import book_kit, graded_cells, student_notebook
 
     notebook = nbformat.read(solution, as_version=4)
     graded = graded_cells(notebook, name=solution.name)
     if list(graded) != list(exercises):
         raise TemplateError(f"{solution.name} grades {list(graded)} but Lab {lab}'s grading checks "
                             f"{list(exercises)}; make them the same questions, in the same order")
-    student = student_notebook(notebook, name=solution.name)
+    # The student notebook exactly as `labkit assign` makes it (the book's repository in its Colab cell), so
+    # that a submission's own cells are recognised as the lab's.
+    student = student_notebook(notebook, name=solution.name, kit=book_kit(solution.resolve().parent.parent
+                                                                           / "_config.yml"))
     code = [((cell.metadata.get("labkit") or {}).get("grade_id"), cell.source)
             for cell in student.cells if cell.cell_type == "code"]
     first = next(index for index, (grade_id, _) in enumerate(code) if grade_id is not None)

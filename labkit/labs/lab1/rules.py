@@ -11,7 +11,8 @@ import json
 
 import numpy as np
 
-from labkit.checks import Exercise, problem
+from labkit import checks
+from labkit.checks import Exercise, describe, problem
 from labkit.labs.lab1 import BATCH_SIZE, HIDDEN, LATENT, PIXELS
 
 MAX_BATCHES = 1000
@@ -30,17 +31,11 @@ def make_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
             "projection": rng.uniform(-1, 1, PIXELS)}
 
 
-def _kind(value) -> str:
-    if isinstance(value, np.ndarray):
-        return f"a NumPy array of dtype {value.dtype}"
-    return f"a {type(value).__name__}"
-
-
-def _array_or_kind(value) -> dict:
+def _array_ordescribe(value) -> dict:
     """An exact NumPy array of numbers as itself; anything else as a description of what it is."""
     if type(value) is np.ndarray and value.dtype.kind in "biuf":
         return {"array": value}
-    return {"kind": _kind(value)}
+    return {"kind": describe(value)}
 
 
 # --- Exercise 1: preprocess ------------------------------------------------------------------------
@@ -48,10 +43,10 @@ def _array_or_kind(value) -> dict:
 def observe_preprocess(objects: dict, inputs: dict) -> dict:
     preprocess = objects.get("preprocess")
     if not callable(preprocess):
-        return {"callable": False, "kind": _kind(preprocess)}
+        return {"callable": False, "kind": describe(preprocess)}
     images = inputs["images"].copy()
-    output = _array_or_kind(preprocess(images))
-    one = _array_or_kind(preprocess(inputs["images"][:1].copy()))
+    output = _array_ordescribe(preprocess(images))
+    one = _array_ordescribe(preprocess(inputs["images"][:1].copy()))
     observed = {"callable": True, "images_after": images}
     if "array" in output:
         observed["output"] = output["array"]
@@ -125,7 +120,7 @@ def observe_pipelines(objects: dict, inputs: dict) -> dict:
     observed = {}
     for name, dataset in objects.items():
         if not isinstance(dataset, tf.data.Dataset):
-            observed[f"{name}.kind"] = _kind(dataset)
+            observed[f"{name}.kind"] = describe(dataset)
             continue
         observed[f"{name}.class"] = type(dataset).__name__
         observed[f"{name}.element_spec"] = _spec(dataset.element_spec)
@@ -242,20 +237,7 @@ def describe_model(model) -> dict:
 
 def observe_model(name: str, model, probe: np.ndarray) -> dict:
     """A model's description, weights (``name.w0``, ...) and its output on ``probe``, or what it is instead."""
-    import keras
-
-    if not isinstance(model, keras.Model):
-        return {f"{name}.kind": _kind(model)}
-    observed = {f"{name}.model": describe_model(model), f"{name}.params": int(model.count_params())}
-    weights = model.get_weights()
-    observed[f"{name}.weights"] = len(weights)
-    for index, weight in enumerate(weights):
-        observed[f"{name}.w{index}"] = np.asarray(weight)
-    try:
-        observed[f"{name}.prediction"] = np.asarray(model(probe, training=False), dtype=np.float32)
-    except Exception as error:  # noqa: BLE001 - a model of the wrong shape cannot take the probe
-        observed[f"{name}.prediction_error"] = f"{type(error).__name__}: {str(error)[:200]}"
-    return observed
+    return checks.observe_model(name, model, probe, describe_model)
 
 
 def observe_encoder_decoder(objects: dict, inputs: dict) -> dict:
@@ -402,7 +384,7 @@ def observe_compiled(objects: dict, inputs: dict) -> dict:
 
     model = objects.get("autoencoder")
     if not isinstance(model, keras.Model):
-        return {"kind": _kind(model)}
+        return {"kind": describe(model)}
     optimizer = getattr(model, "optimizer", None)
     observed = {"optimizer": None if optimizer is None else type(optimizer).__name__,
                 "compiled": bool(getattr(model, "compiled", optimizer is not None))}

@@ -14,7 +14,8 @@ import math
 
 import numpy as np
 
-from labkit.checks import Exercise, describe, layers_of, problem
+from labkit import checks
+from labkit.checks import Exercise, describe, layers_of, plain, problem
 from labkit.labs.lab1.rules import compiled_rule, observe_compiled, observe_pipelines
 from labkit.labs.lab2 import BATCH_SIZE, FILTERS, STRIDES
 
@@ -46,13 +47,6 @@ def make_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
             "projection": rng.uniform(-1, 1, math.prod(IMAGE))}
 
 
-def _kind(value) -> str:
-    """What ``value`` is, in words; an array of a subclass of NumPy's (which may compare as anything) says so."""
-    if isinstance(value, np.ndarray) and type(value) is not np.ndarray:
-        return f"a {type(value).__name__}, a subclass of NumPy's array"
-    return describe(value)
-
-
 # --- Exercise 1: Gaussian noise ---------------------------------------------------------------------
 
 NOISE_CALLS = {"grey": ("noise_grey", 0, 0), "again": ("noise_grey", 0, 0), "other_seed": ("noise_grey", 0, 1),
@@ -64,7 +58,7 @@ seed). A grey image shows the noise itself; the same noise must then be what the
 def observe_noise(objects: dict, inputs: dict) -> dict:
     add_noise = objects.get("add_noise")
     if not callable(add_noise):
-        return {"callable": False, "kind": _kind(add_noise)}
+        return {"callable": False, "kind": describe(add_noise)}
     copies = {name: inputs[name].copy() for name in ("noise_grey", "noise_images")}
     factors, seeds = inputs["noise_factors"], inputs["noise_seeds"]
     observed = {"callable": True}
@@ -73,7 +67,7 @@ def observe_noise(objects: dict, inputs: dict) -> dict:
         if type(output) is np.ndarray and output.dtype.kind in "biuf":
             observed[f"{call}.output"] = output
         else:
-            observed[f"{call}.kind"] = _kind(output)
+            observed[f"{call}.kind"] = describe(output)
     observed.update({f"{name}.after": copy for name, copy in copies.items()})
     return observed
 
@@ -174,15 +168,6 @@ NOISE = Exercise("L2-noise", ("add_noise",), observe_noise, noise_rule,
 _SETTINGS = ("filters", "kernel_size", "strides", "padding", "activation", "target_shape", "use_bias")
 
 
-def _plain(value):
-    """A layer setting as JSON: numbers, text and lists of them as they are, anything else as its text."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, (list, tuple)):
-        return [_plain(part) for part in value]
-    return str(value)[:80]
-
-
 def describe_model(model) -> dict:
     """A Keras model as plain data: shapes, output dtypes, each layer's class and settings (sub-models' layers
     included), and the dtypes its weighted layers compute in."""
@@ -193,7 +178,7 @@ def describe_model(model) -> dict:
         except Exception:  # noqa: BLE001 - a layer with a lambda activation has no config
             config = {}
         found.append({"class": type(layer).__name__,
-                      **{key: _plain(config[key]) for key in _SETTINGS if key in config}})
+                      **{key: plain(config[key]) for key in _SETTINGS if key in config}})
     inputs, outputs = getattr(model, "inputs", None) or [], getattr(model, "outputs", None) or []
     return {"inputs": [list(tensor.shape) for tensor in inputs],
             "outputs": [list(tensor.shape) for tensor in outputs],
@@ -205,24 +190,7 @@ def describe_model(model) -> dict:
 
 def observe_model(name: str, model, probe: np.ndarray) -> dict:
     """A model's description, weights (``name.w0``, ...) and its output on ``probe``, or what it is instead."""
-    import keras
-
-    if not isinstance(model, keras.Model):
-        return {f"{name}.kind": _kind(model)}
-    try:
-        params = int(model.count_params())
-    except ValueError:  # a subclassed model that was never called has no weights yet
-        params = 0
-    observed = {f"{name}.model": describe_model(model), f"{name}.params": params}
-    weights = model.get_weights()
-    observed[f"{name}.weights"] = len(weights)
-    for index, weight in enumerate(weights):
-        observed[f"{name}.w{index}"] = np.asarray(weight)
-    try:
-        observed[f"{name}.prediction"] = np.asarray(model(probe, training=False), dtype=np.float32)
-    except Exception as error:  # noqa: BLE001 - a model of the wrong shape cannot take the probe
-        observed[f"{name}.prediction_error"] = f"{type(error).__name__}: {str(error)[:200]}"
-    return observed
+    return checks.observe_model(name, model, probe, describe_model)
 
 
 def conv2d(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, stride: int) -> np.ndarray:

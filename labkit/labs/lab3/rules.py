@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from labkit.checks import Exercise, layers_of, problem
+from labkit.checks import Exercise, describe, layers_of, plain, problem
 from labkit.labs.lab3 import FALSE_ALARM_RATE, LATENT, PIXELS
 
 IMAGE_SHAPE = (28, 28, 1)
@@ -32,18 +32,10 @@ def make_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
             **_threshold_inputs(rng)}
 
 
-def _kind(value) -> str:
-    if value is None:
-        return "None"
-    if isinstance(value, np.ndarray):
-        return f"a NumPy array of shape {value.shape} and dtype {value.dtype}"
-    return f"a {type(value).__name__}"
-
-
 def _number(value) -> dict:
     """A returned number as plain data: ``{"kind": "float" or "int", "value": ...}``, or what it is instead."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        return {"kind": _kind(value)}
+        return {"kind": describe(value)}
     number = float(value)
     kind = "float" if isinstance(value, (float, np.floating)) else "int"
     return {"kind": kind, "value": number} if math.isfinite(number) else {"kind": kind, "text": repr(number)}
@@ -57,7 +49,7 @@ def _numbers(value) -> dict:
             return {"array": np.array(value, dtype=np.float64)}
         except (TypeError, ValueError):
             pass
-    return {"kind": _kind(value)}
+    return {"kind": describe(value)}
 
 
 def _as_number(record) -> tuple[float | None, str]:
@@ -98,7 +90,7 @@ def observe_ratio(objects: dict, inputs: dict) -> dict:
     """``compression_ratio(latent)`` and ``compression_ratio(latent, input_dim=d)`` on the drawn sizes."""
     compression_ratio = objects.get("compression_ratio")
     if not callable(compression_ratio):
-        return {"callable": False, "kind": _kind(compression_ratio)}
+        return {"callable": False, "kind": describe(compression_ratio)}
     latents, dims = (inputs["ratio_latents"].tolist(), inputs["ratio_dims"].tolist())
     return {"callable": True,
             "default": [_number(compression_ratio(latent)) for latent in latents],
@@ -161,14 +153,6 @@ def _encoder_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
             "encoder_statistics_seed": rng.integers(0, 2**31, size=1)}
 
 
-def _plain_setting(value):
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if isinstance(value, (list, tuple)) and all(isinstance(part, (int, float)) for part in value):
-        return list(value)
-    return str(value)[:80]
-
-
 def describe_model(model) -> dict:
     """A Keras model as plain data: its input and output shapes, and each layer's class, name, precision and
     settings (sub-models' layers included)."""
@@ -188,7 +172,7 @@ def describe_model(model) -> dict:
             config = {}
         policy = getattr(getattr(layer, "dtype_policy", None), "name", None)
         layers.append({"class": type(layer).__name__, "name": str(layer.name), "policy": policy,
-                       **{key: _plain_setting(config[key]) for key in LAYER_SETTINGS if key in config}})
+                       **{key: plain(config[key]) for key in LAYER_SETTINGS if key in config}})
     description["layers"] = layers
     return description
 
@@ -229,7 +213,7 @@ def observe_encoder(objects: dict, inputs: dict) -> dict:
 
     encoder = objects.get("encoder")
     if not isinstance(encoder, keras.Model):
-        return {"kind": _kind(encoder)}
+        return {"kind": describe(encoder)}
     observed = {"model": describe_model(encoder)}
     try:
         observed["params"] = int(encoder.count_params())
@@ -448,7 +432,7 @@ def observe_probe(objects: dict, inputs: dict) -> dict:
     """``probe_accuracy`` on each toy data set (copies, so the grader's data stays as drawn)."""
     probe_accuracy = objects.get("probe_accuracy")
     if not callable(probe_accuracy):
-        return {"callable": False, "kind": _kind(probe_accuracy)}
+        return {"callable": False, "kind": describe(probe_accuracy)}
     observed = {"callable": True}
     for case in PROBE_CASES:
         observed[case] = _number(probe_accuracy(*(part.copy() for part in _probe_data(inputs, case))))
@@ -521,7 +505,7 @@ def _score_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
 def observe_scores(objects: dict, inputs: dict) -> dict:
     anomaly_scores = objects.get("anomaly_scores")
     if not callable(anomaly_scores):
-        return {"callable": False, "kind": _kind(anomaly_scores)}
+        return {"callable": False, "kind": describe(anomaly_scores)}
     scores = _numbers(anomaly_scores(inputs["score_images"].copy(), inputs["score_reconstructions"].copy()))
     if "array" in scores:
         return {"callable": True, "scores": scores["array"]}
@@ -587,7 +571,7 @@ def _threshold_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
 def observe_threshold(objects: dict, inputs: dict) -> dict:
     choose_threshold = objects.get("choose_threshold")
     if not callable(choose_threshold):
-        return {"callable": False, "kind": _kind(choose_threshold)}
+        return {"callable": False, "kind": describe(choose_threshold)}
     return {"callable": True, "thresholds": [_number(choose_threshold(inputs["normal_scores"].copy(), float(rate)))
                                              for rate in inputs["false_alarm_rates"]]}
 

@@ -25,7 +25,7 @@ from collections import Counter
 
 import numpy as np
 
-from labkit.checks import Exercise, describe, problem
+from labkit.checks import Exercise, describe, plain, problem
 from labkit.labs.lab4 import BASELINE, BATCH, CUT, EPOCHS, FINE_TUNE_RATE, LEARNING_RATE, VALIDATION_FRACTION
 
 CLASSES = 10
@@ -61,14 +61,6 @@ def make_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
 
 # --- observing Keras models ----------------------------------------------------------------------------
 
-def _plain(value):
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, (list, tuple)):
-        return [_plain(part) for part in value]
-    return str(value)[:80]
-
-
 def _policy(layer) -> str:
     return str(getattr(getattr(layer, "dtype_policy", None), "name", "float32"))
 
@@ -82,8 +74,8 @@ def describe_layers(model) -> list[dict]:
         entry = {"class": type(layer).__name__, "name": str(layer.name), "policy": _policy(layer)}
         try:
             config = layer.get_config()
-            entry.update({key: _plain(config[key]) for key in LAYER_SETTINGS if key in config})
-            entry["output"] = _plain(list(layer.output.shape))
+            entry.update({key: plain(config[key]) for key in LAYER_SETTINGS if key in config})
+            entry["output"] = plain(list(layer.output.shape))
         except Exception:  # noqa: BLE001 - a layer without a config or a single output is described by its class
             pass
         found.append(entry)
@@ -107,8 +99,8 @@ def observe_model(name: str, model, probe: np.ndarray) -> dict:
     if not isinstance(model, keras.Model):
         return {f"{name}.kind": describe(model)}
     try:
-        observed = {f"{name}.model": {"inputs": [_plain(list(tensor.shape)) for tensor in model.inputs],
-                                      "outputs": [_plain(list(tensor.shape)) for tensor in model.outputs],
+        observed = {f"{name}.model": {"inputs": [plain(list(tensor.shape)) for tensor in model.inputs],
+                                      "outputs": [plain(list(tensor.shape)) for tensor in model.outputs],
                                       "layers": describe_layers(model)}}
     except Exception:  # noqa: BLE001 - a subclassed model has no graph of inputs and outputs to read
         return {f"{name}.kind": f"{describe(model)} without inputs and outputs to read (a subclassed model?)"}
