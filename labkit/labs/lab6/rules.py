@@ -18,7 +18,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from labkit.checks import Exercise, problem
+from labkit.checks import Exercise, describe, problem
 from labkit.labs.lab6 import GRID
 
 IMAGE_SHAPE = (28, 28, 1)
@@ -40,14 +40,6 @@ def make_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
     return {**_sampling_inputs(rng), **_kl_inputs(rng), **_loss_inputs(rng), **_grid_inputs(rng)}
 
 
-def _kind(value) -> str:
-    if value is None:
-        return "None"
-    if isinstance(value, np.ndarray):
-        return f"a NumPy array of shape {value.shape} and dtype {value.dtype}"
-    return f"a {type(value).__name__}"
-
-
 def _numbers(value) -> dict:
     """Returned values (a tensor, an array, a number) as a float64 array (``{"array": ...}``), or what they
     are instead (``{"kind": ...}``)."""
@@ -56,7 +48,7 @@ def _numbers(value) -> dict:
             return {"array": np.array(value, dtype=np.float64)}
         except (TypeError, ValueError):
             pass
-    return {"kind": _kind(value)}
+    return {"kind": describe(value)}
 
 
 def _record(observed: dict, name: str, value) -> None:
@@ -122,7 +114,7 @@ def observe_sampling(objects: dict, inputs: dict) -> dict:
 
     sampling = objects.get("Sampling")
     if not (isinstance(sampling, type) and issubclass(sampling, keras.layers.Layer)):
-        return {"layer": False, "kind": _kind(sampling)}
+        return {"layer": False, "kind": describe(sampling)}
     observed: dict = {"layer": True}
     try:
         layer = sampling(seed=int(inputs["sampling_seed"][0]))
@@ -255,7 +247,7 @@ def _observe_function(objects: dict, name: str, arguments: tuple, keywords: dict
     call fails, its error and the result of an eager call."""
     function = objects.get(name)
     if not callable(function):
-        return {"callable": False, "kind": _kind(function)}
+        return {"callable": False, "kind": describe(function)}
     tensors = [_tensor(argument) for argument in arguments]
     observed: dict = {"callable": True}
     try:
@@ -370,7 +362,7 @@ def observe_loss(objects: dict, inputs: dict) -> dict:
             observed["traced_error"] = one["traced_error"]
         result = one["result"]
         if not isinstance(result, (tuple, list)):
-            observed[f"beta{index}_kind"] = _kind(result)
+            observed[f"beta{index}_kind"] = describe(result)
             continue
         observed[f"beta{index}_parts"] = len(result)
         for part, value in enumerate(result[:3]):
@@ -490,7 +482,7 @@ def grid_decoder(inputs: dict):
 def observe_grid(objects: dict, inputs: dict) -> dict:
     prior_grid = objects.get("prior_grid")
     if not callable(prior_grid):
-        return {"callable": False, "kind": _kind(prior_grid)}
+        return {"callable": False, "kind": describe(prior_grid)}
     decoder = grid_decoder(inputs)
     observed: dict = {"callable": True}
     _record(observed, "default", prior_grid(decoder))
