@@ -12,7 +12,7 @@ without editing a notebook:
 ``LABKIT_DATA_DIR``
     a folder holding the original gzipped IDX files (``mnist/`` and ``fashion-mnist/``).
 ``LABKIT_PRECISION``
-    the arithmetic the convolutional models of Labs 2, 3 and 4 compute in: ``auto`` (default),
+    the arithmetic the convolutional models of Labs 2, 3, 4 and 6 compute in: ``auto`` (default),
     ``float32``, ``mixed_bfloat16`` or ``mixed_float16``. ``auto`` picks ``mixed_bfloat16`` on a CPU with
     bfloat16 units (AVX512_BF16 or AMX, where the models of Labs 3 and 4 computed 1.1–1.9× as fast,
     fastest epoch against fastest epoch) and ``float32`` everywhere else; for Lab 2's denoiser only on a

@@ -8,7 +8,7 @@ Three measures, each cheap enough for a few thousand images on a laptop CPU:
   Rand index (0 for chance, 1 for perfect) and normalised mutual information (0 to 1).
 * :func:`pca_features` — the principal components of comparable size, the classical baseline.
 
-:func:`evaluate` runs the first two on one set of features. Used in Lab 2 (steps 7 and the post-lab grid).
+:func:`evaluate` runs the first two on one set of features. Used in Lab 2 (step 8 and the post-lab tuning study).
 """
 
 from __future__ import annotations

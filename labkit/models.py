@@ -190,7 +190,7 @@ def conv_denoiser(input_shape: tuple[int, int, int] = (28, 28, 1), filters: tupl
     ``Conv2DTranspose`` (``dec_convT1``...) for each encoder layer in reverse, with that layer's stride
     and the filters of the layer before it (the first layer only when it is strided), and ``Conv2D`` to the image's channels with a sigmoid (``"reconstruction"``).
     ``l1``/``l2`` penalise every kernel; ``dropout`` follows each encoder convolution (training only).
-    Built by students in Lab 2 (exercises 2 and 3); varied in its post-lab grid. It computes in bfloat16
+    Built by students in Lab 2 (exercises 2 and 3); varied in its post-lab tuning study. It computes in bfloat16
     only on a CPU with bfloat16 matrix units (AMX), where ``benchmarks/speed.py`` measured it 1.4× as fast
     as plain float32 Keras; on bfloat16 vector units alone (AVX512_BF16) it measured 0.76×, so there,
     as everywhere else, it stays float32.

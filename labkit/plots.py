@@ -325,7 +325,7 @@ def label_budget(budgets, accuracies: dict, *, differences: dict | None = None, 
     return fig
 
 
-# --- Lab 2: the features of a denoiser, noise levels and the hyper-parameter grid ---------------------
+# --- Lab 2: the features of a denoiser, noise levels and the tuning study -----------------------------
 
 def denoising_rows(noisy, denoised, clean, *, n: int = 10, labels=None,
                    title: str | None = "Noisy input, denoised output, clean original") -> Figure:
@@ -453,15 +453,17 @@ LABEL_PT = 9
 
 def results_comparison(records: list[dict], *, title: str = "Our figures beside the report's") -> Figure:
     """Horizontal bars, ours against the goal (the report's figure, or the lab's own target where the
-    report has none): losses above (lower is better), accuracies below (higher is better, on an axis from
-    0 to 100 % so that the bars' lengths compare honestly). Every bar carries its value. The figure is 6.6
+    report has none): losses above (lower is better), accuracies and other shares below (higher is better, on
+    an axis from 0 to 100 % so that the bars' lengths compare honestly). Every bar carries its value. The figure is 6.6
     inches wide, so that the book shows it at full size and its 9-point labels stay readable.
     ``records`` are ``labkit reproduce`` records; crashed ones and ones without a goal are left out."""
+    from labkit.reproduce import SHARES
+
     panels = {"loss": [], "accuracy": []}
     for r in records:
         goal = r["published"] if r.get("published") is not None else r.get("lab_target")
         if r.get("value") is not None and goal is not None:
-            kind = "accuracy" if r["metric"] == "test_accuracy" else "loss"
+            kind = "accuracy" if r["metric"] in SHARES else "loss"
             panels[kind].append((r["name"], r["value"], goal, r.get("published") is not None))
     shown = {kind: rows for kind, rows in panels.items() if rows}
     if not shown:
@@ -488,10 +490,10 @@ def results_comparison(records: list[dict], *, title: str = "Our figures beside 
         ax.tick_params(axis="x", labelsize=LABEL_PT)
         if kind == "accuracy":
             ax.set_xlim(0, 100)
-            ax.set_xlabel("test accuracy (%), higher is better (axis from 0)", fontsize=LABEL_PT + 1)
+            ax.set_xlabel("accuracy or share (%), higher is better (axis from 0)", fontsize=LABEL_PT + 1)
         else:
             ax.set_xlim(0, 1.2 * max(ours.max(), goals.max()))
-            ax.set_xlabel("binary cross-entropy, lower is better", fontsize=LABEL_PT + 1)
+            ax.set_xlabel("binary cross-entropy (per pixel), lower is better", fontsize=LABEL_PT + 1)
         ax.grid(axis="x", alpha=0.3)
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=2, fontsize=LABEL_PT)
     fig.suptitle(title, fontsize=LABEL_PT + 2)

@@ -172,14 +172,16 @@ def _prose(markdown: str) -> str:
 
 
 def _student_text() -> str:
-    """Everything the student edition's sources say on purpose: the student notebooks and markdown pages
-    (the question bank shows the answers of the marked questions, collapsed, by design)."""
+    """Everything the student edition's sources say on purpose: the student notebooks' cells and the markdown
+    pages (the question bank shows the answers of the marked questions, collapsed, by design). A notebook is
+    read cell by cell, not as JSON, whose escaped line breaks would split a phrase that the page shows whole."""
     parts = []
     for doc in toc_pages("student"):
-        for suffix in (".ipynb", ".md"):
-            path = ROOT / f"{doc}{suffix}"
-            if path.is_file():
-                parts.append(path.read_text(encoding="utf-8"))
+        notebook, page = ROOT / f"{doc}.ipynb", ROOT / f"{doc}.md"
+        if notebook.is_file():
+            parts += [cell.source for cell in nbformat.read(notebook, as_version=4).cells]
+        if page.is_file():
+            parts.append(page.read_text(encoding="utf-8"))
     return words("\n".join(parts))
 
 

@@ -31,6 +31,39 @@ def offline_and_clean(monkeypatch, tmp_path):
     monkeypatch.setattr(labkit.data, "_open_url", no_network)
 
 
+# The README's test command runs the tests on two processes (pytest-xdist, ``-n 2 --dist loadgroup``): most of
+# the suite's time is one process waiting on another (a kernel, a sandbox, a browser), so two keep both cores
+# busy. A test module runs on one process, whole, so that its module-scoped fixtures are set up once; modules that
+# share an expensive result run together; the slow tests that share nothing are spread one by one.
+SHARED_WORK = {
+    "test_cluster.py": "lab1-corpus", "test_grade.py": "lab1-corpus",  # the Lab 1 corpus graded once
+    "test_book.py": "book", "test_browser.py": "book",  # each edition of the book built once
+}
+SPREAD = {"test_notebooks.py", "test_exercises.py"}
+
+
+FIRST = ("test_notebooks.py", "test_cluster.py", "test_grade.py")
+"""The longest work starts first, so that the short tests fill in at the end instead of waiting on it."""
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: FIRST.index(item.path.name) if item.path.name in FIRST else len(FIRST))
+    for item in items:
+        name = item.path.name
+        if name not in SPREAD:
+            item.add_marker(pytest.mark.xdist_group(SHARED_WORK.get(name, name)))
+
+
+def pytest_collection_finish(session):
+    """Fail loudly, not slowly, when pytest-xdist stops honouring the groups above."""
+    if (os.environ.get("PYTEST_XDIST_WORKER") and session.config.getoption("dist", None) == "loadgroup"
+            and session.items and not any("@" in item.nodeid for item in session.items)):
+        raise pytest.UsageError("pytest-xdist ignored the tests' xdist_group marks, so shared fixtures would run on "
+                                "both processes; install the versions requirements-dev.txt names (pytest < 9.2, "
+                                "see pytest-dev/pytest-xdist#1386)")
+
+
 def _full_data_dir() -> Path | None:
     configured = os.environ.get("LABKIT_DATA_DIR")
     candidates = [Path(configured)] if configured else []

@@ -63,6 +63,14 @@ def test_agreement_is_relative_for_losses_and_in_points_for_accuracies():
     assert not figures.agree(0.8900, 0.8992, metric="test_accuracy")
 
 
+def test_the_results_page_states_the_tolerances_the_test_applies():
+    """Does the book's Results page give the same tolerances as labkit.figures (the page must say why figures
+    may differ, and by how much)?"""
+    page = " ".join((ROOT / "results.md").read_text(encoding="utf-8").split())
+    for metric in ("val_bce", "test_accuracy"):
+        assert f"within {figures.tolerance_text(metric)}" in page, figures.tolerance_text(metric)
+
+
 def test_every_experiment_names_a_figure_of_its_lab():
     """Does each experiment that names a figure name one of its lab's FIGURES, and is each name used once?"""
     named = [(e.lab, e.figure) for e in reproduce.experiments().values() if e.figure]

@@ -10,6 +10,9 @@ in every lab:
 ``mistakes``     plausible wrong answers to each exercise, which the rules must refuse
 ``experiments``  what ``labkit reproduce`` trains for it
 
+A lab's package may also hold code its notebook's text explains and calls by name, such as Lab 2's tuning
+study (``labkit/labs/lab2/study.py``); the registry neither needs nor imports it.
+
 The generic machinery (the check framework in :mod:`labkit.checks`, the sandbox and the grading run in
 :mod:`labkit.grading`, the runner of :mod:`labkit.reproduce`, the question bank) finds a lab here and
 never names one. Adding a lab means adding its package, its solution and student notebooks and its bank
