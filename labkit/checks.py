@@ -62,6 +62,35 @@ def plain(value):
     return str(value)[:80]
 
 
+def numbers_of(value, *, sequences: bool = True) -> dict:
+    """Values an answer returned (a tensor, an array, a number, a pandas Series) as a float64 array
+    (``{"array": ...}``), or what they are instead (``{"kind": ...}``). A list or tuple counts as numbers only
+    where ``sequences`` is true: where one tensor is due, a tuple of several gives the mistake away."""
+    refused = (str, bytes, bool, np.bool_, dict) + (() if sequences else (list, tuple))
+    if value is not None and not isinstance(value, refused):
+        try:
+            return {"array": np.array(value, dtype=np.float64)}
+        except (TypeError, ValueError):
+            pass
+    return {"kind": describe(value)}
+
+
+def not_a_function(observed, name: str, signature: str) -> list[str]:
+    """The problem when the answer ``name`` was observed not to be callable (an observer records ``callable``
+    and ``kind``); none when it is."""
+    if observed.value("callable", bool):
+        return []
+    return [problem(name, "a function", str(observed.value("kind", str)), f"Define it with def {signature}: ...")]
+
+
+def digit_like_images(rng: np.random.Generator, count: int, *, ink: tuple[float, float]) -> np.ndarray:
+    """``count`` images shaped like MNIST's, for judging a loss or a score: a black background, a share of
+    grey strokes drawn from ``ink`` in each, some pixels exactly 1; float32, shape ``(count, 28, 28, 1)``."""
+    images = rng.random((count, 28, 28, 1), dtype=np.float32)
+    share = rng.uniform(*ink, (count, 1, 1, 1))
+    return np.where(images < 1 - share, 0, np.minimum(1, (images - (1 - share)) / share * 1.3)).astype(np.float32)
+
+
 def observe_model(name: str, model, probe: np.ndarray, describe_model: Callable) -> dict:
     """A model as plain data under ``name``: ``describe_model(model)``, its parameter count, its weights
     (``name.w0``, ...) and its output on ``probe``; or ``name.kind``, what it is instead of a model."""

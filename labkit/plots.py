@@ -182,9 +182,19 @@ def score_histograms(scores: dict[str, np.ndarray], *, threshold: float | None =
 def roc_curve(fpr, tpr, *, auc: float, point: tuple[float, float] | None = None,
               title: str = "ROC curve") -> Figure:
     """A ROC curve with its AUC, the diagonal of guessing and, optionally, one threshold's point. Used in Lab 3."""
-    fig = Figure(figsize=(4.8, 4.5), layout="constrained")
+    return roc_curves({"": (fpr, tpr, auc)}, point=point, title=title)
+
+
+def roc_curves(curves: dict[str, tuple], *, point: tuple[float, float] | None = None,
+               title: str = "ROC curves") -> Figure:
+    """ROC curves of anomaly scores (name -> (fpr, tpr, auc)), each labelled with its AUC, beside the diagonal
+    of guessing and, optionally, one threshold's point. One unnamed curve is labelled by its AUC alone.
+    Used in Labs 3 and 6."""
+    several = len(curves) > 1
+    fig = Figure(figsize=(5.2, 4.8) if several else (4.8, 4.5), layout="constrained")
     ax = fig.subplots()
-    ax.plot(fpr, tpr, label=f"AUC = {auc:.3f}")
+    for name, (fpr, tpr, auc) in curves.items():
+        ax.plot(fpr, tpr, label=f"{name} (AUC {auc:.3f})" if name else f"AUC = {auc:.3f}")
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="guessing (AUC 0.5)")
     if point is not None:
         ax.plot(*point, marker="o", color="black", linestyle="none", label="chosen threshold")
@@ -193,7 +203,7 @@ def roc_curve(fpr, tpr, *, auc: float, point: tuple[float, float] | None = None,
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.01)
     ax.set_title(title)
-    ax.legend(loc="lower right")
+    ax.legend(loc="lower right", fontsize=8 if several else None)
     return fig
 
 

@@ -70,6 +70,15 @@ def test_score_histograms_and_roc_mark_the_threshold():
     assert any("0.900" in t.get_text() for t in roc.axes[0].get_legend().get_texts())
 
 
+
+def test_roc_curves_label_each_score_with_its_auc():
+    """Does each named score get its own curve, labelled with its AUC, beside the diagonal of guessing?"""
+    curves = {"ELBO": ([0, 0.3, 1], [0, 0.6, 1], 0.65), "Lab 3": ([0, 0.2, 1], [0, 0.7, 1], 0.75)}
+    fig = plots.roc_curves(curves, title="two scores")
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == ["ELBO (AUC 0.650)", "Lab 3 (AUC 0.750)", "guessing (AUC 0.5)"]
+    assert len(fig.axes[0].get_lines()) == 3
+
 # --- Lab 2 ---------------------------------------------------------------------------------------
 
 def test_denoising_rows_show_noisy_denoised_clean():

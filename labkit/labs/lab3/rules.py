@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from labkit.checks import Exercise, describe, layers_of, plain, problem
+from labkit.checks import Exercise, describe, digit_like_images, layers_of, not_a_function, numbers_of, plain, problem
 from labkit.labs.lab3 import FALSE_ALARM_RATE, LATENT, PIXELS
 
 IMAGE_SHAPE = (28, 28, 1)
@@ -41,16 +41,6 @@ def _number(value) -> dict:
     return {"kind": kind, "value": number} if math.isfinite(number) else {"kind": kind, "text": repr(number)}
 
 
-def _numbers(value) -> dict:
-    """Returned values (an array, a list, a pandas Series...) as a float64 array (``{"array": ...}``), or what
-    they are instead."""
-    if value is not None and not isinstance(value, (str, bytes, bool, np.bool_, dict)):
-        try:
-            return {"array": np.array(value, dtype=np.float64)}
-        except (TypeError, ValueError):
-            pass
-    return {"kind": describe(value)}
-
 
 def _as_number(record) -> tuple[float | None, str]:
     """A number recorded by :func:`_number`, read back: ``(value, kind)``; ``value`` is ``None`` when the
@@ -69,11 +59,6 @@ def _recorded_numbers(observed, name: str, count: int) -> list[tuple[float | Non
         raise ValueError(f"{name} should hold {count} results")
     return [_as_number(record) for record in records]
 
-
-def _not_callable(observed, name: str, signature: str) -> list[str]:
-    if observed.value("callable", bool):
-        return []
-    return [problem(name, "a function", str(observed.value("kind", str)), f"Define it with def {signature}: ...")]
 
 
 # --- Exercise 1: the compression ratio ------------------------------------------------------------------
@@ -98,7 +83,7 @@ def observe_ratio(objects: dict, inputs: dict) -> dict:
 
 
 def ratio_rule(observed, inputs: dict, expected: dict) -> list[str]:
-    failed = _not_callable(observed, "compression_ratio", "compression_ratio(latent, input_dim=784)")
+    failed = not_a_function(observed, "compression_ratio", "compression_ratio(latent, input_dim=784)")
     if failed:
         return failed
     latents, dims = inputs["ratio_latents"].tolist(), inputs["ratio_dims"].tolist()
@@ -440,7 +425,7 @@ def observe_probe(objects: dict, inputs: dict) -> dict:
 
 
 def probe_rule(observed, inputs: dict, expected: dict) -> list[str]:
-    failed = _not_callable(observed, "probe_accuracy", "probe_accuracy(train_codes, train_labels, test_codes, "
+    failed = not_a_function(observed, "probe_accuracy", "probe_accuracy(train_codes, train_labels, test_codes, "
                                                        "test_labels)")
     if failed:
         return failed
@@ -489,9 +474,7 @@ def _score_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Digit-like images (black background, a different amount of grey in each, some pixels exactly 1) and
     imperfect reconstructions, with some pixels exactly 0 or 1 as a float32 sigmoid gives them."""
     count = 6
-    images = rng.random((count, *IMAGE_SHAPE), dtype=np.float32)
-    ink = rng.uniform(0.1, 0.5, (count, 1, 1, 1))
-    images = np.where(images < 1 - ink, 0, np.minimum(1, (images - (1 - ink)) / ink * 1.3)).astype(np.float32)
+    images = digit_like_images(rng, count, ink=(0.1, 0.5))
     noise = rng.normal(0, 0.15, images.shape)
     reconstructions = np.clip(images + noise, 0.001, 0.999).astype(np.float32)
     flat = reconstructions.reshape(count, -1)
@@ -506,7 +489,7 @@ def observe_scores(objects: dict, inputs: dict) -> dict:
     anomaly_scores = objects.get("anomaly_scores")
     if not callable(anomaly_scores):
         return {"callable": False, "kind": describe(anomaly_scores)}
-    scores = _numbers(anomaly_scores(inputs["score_images"].copy(), inputs["score_reconstructions"].copy()))
+    scores = numbers_of(anomaly_scores(inputs["score_images"].copy(), inputs["score_reconstructions"].copy()))
     if "array" in scores:
         return {"callable": True, "scores": scores["array"]}
     return {"callable": True, "scores_kind": scores["kind"]}
@@ -515,7 +498,7 @@ def observe_scores(objects: dict, inputs: dict) -> dict:
 def scores_rule(observed, inputs: dict, expected: dict) -> list[str]:
     from labkit import anomaly
 
-    failed = _not_callable(observed, "anomaly_scores", "anomaly_scores(images, reconstructions)")
+    failed = not_a_function(observed, "anomaly_scores", "anomaly_scores(images, reconstructions)")
     if failed:
         return failed
     images, reconstructions = inputs["score_images"], inputs["score_reconstructions"]
@@ -577,7 +560,7 @@ def observe_threshold(objects: dict, inputs: dict) -> dict:
 
 
 def threshold_rule(observed, inputs: dict, expected: dict) -> list[str]:
-    failed = _not_callable(observed, "choose_threshold", "choose_threshold(normal_scores, false_alarm_rate)")
+    failed = not_a_function(observed, "choose_threshold", "choose_threshold(normal_scores, false_alarm_rate)")
     if failed:
         return failed
     normal, rates = inputs["normal_scores"], inputs["false_alarm_rates"].tolist()

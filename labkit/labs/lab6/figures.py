@@ -119,20 +119,3 @@ def spread_per_unit(spreads: dict[str, np.ndarray], *, threshold: float,
     axes[0].set_ylabel("variance of the code's mean across images")
     fig.suptitle(title)
     return fig
-
-
-def roc_curves(curves: dict[str, tuple[np.ndarray, np.ndarray, float]], *,
-               title: str = "Finding the unseen digit") -> Figure:
-    """ROC curves of several anomaly scores (name -> (fpr, tpr, auc)) with the diagonal of guessing."""
-    fig = Figure(figsize=(5.2, 4.8), layout="constrained")
-    ax = fig.subplots()
-    for name, (fpr, tpr, auc) in curves.items():
-        ax.plot(fpr, tpr, label=f"{name} (AUC {auc:.3f})")
-    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="guessing (AUC 0.5)")
-    ax.set_xlabel("false-positive rate (known digits flagged)")
-    ax.set_ylabel("true-positive rate (unseen digits flagged)")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.01)
-    ax.set_title(title)
-    ax.legend(loc="lower right", fontsize=8)
-    return fig

@@ -18,7 +18,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from labkit.checks import Exercise, describe, problem
+from labkit.checks import Exercise, describe, digit_like_images, not_a_function, numbers_of, problem
 from labkit.labs.lab6 import GRID
 
 IMAGE_SHAPE = (28, 28, 1)
@@ -40,19 +40,9 @@ def make_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
     return {**_sampling_inputs(rng), **_kl_inputs(rng), **_loss_inputs(rng), **_grid_inputs(rng)}
 
 
-def _numbers(value) -> dict:
-    """Returned values (a tensor, an array, a number) as a float64 array (``{"array": ...}``), or what they
-    are instead (``{"kind": ...}``)."""
-    if value is not None and not isinstance(value, (str, bytes, bool, np.bool_, dict, list, tuple)):
-        try:
-            return {"array": np.array(value, dtype=np.float64)}
-        except (TypeError, ValueError):
-            pass
-    return {"kind": describe(value)}
-
 
 def _record(observed: dict, name: str, value) -> None:
-    numbers = _numbers(value)
+    numbers = numbers_of(value, sequences=False)
     if "array" in numbers:
         observed[name] = numbers["array"]
     else:
@@ -83,11 +73,6 @@ def _tensor(array: np.ndarray):
 
     return keras.ops.convert_to_tensor(np.asarray(array, dtype=np.float32))
 
-
-def _not_callable(observed, name: str, signature: str) -> list[str]:
-    if observed.value("callable", bool):
-        return []
-    return [problem(name, "a function", str(observed.value("kind", str)), f"Define it with def {signature}: ...")]
 
 
 def _close(found: np.ndarray, wanted: np.ndarray, *, rtol: float = 1e-4, atol: float = 1e-4) -> bool:
@@ -267,7 +252,7 @@ def observe_kl(objects: dict, inputs: dict) -> dict:
 
 
 def kl_rule(observed, inputs: dict, expected: dict) -> list[str]:
-    failed = _not_callable(observed, "kl_divergence", "kl_divergence(z_mean, z_log_var)")
+    failed = not_a_function(observed, "kl_divergence", "kl_divergence(z_mean, z_log_var)")
     if failed:
         return failed
     mean, log_var = inputs["kl_mean"], inputs["kl_log_var"]
@@ -324,9 +309,7 @@ def _loss_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Digit-like images (black background, grey strokes, some pixels exactly 1), reconstructions with some
     pixels exactly 0 and 1 (as a float32 sigmoid gives them), codes of 4 numbers, and three weights β."""
     count = 6
-    images = rng.random((count, *IMAGE_SHAPE), dtype=np.float32)
-    ink = rng.uniform(0.1, 0.4, (count, 1, 1, 1))
-    images = np.where(images < 1 - ink, 0, np.minimum(1, (images - (1 - ink)) / ink * 1.3)).astype(np.float32)
+    images = digit_like_images(rng, count, ink=(0.1, 0.4))
     reconstructions = np.clip(images + rng.normal(0, 0.2, images.shape), 0.001, 0.999).astype(np.float32)
     flat, pixels = reconstructions.reshape(count, -1), images.reshape(count, -1)
     for index in range(count):  # saturated where the image agrees: only an unclipped logarithm notices
@@ -374,7 +357,7 @@ PARTS = ("the loss", "the reconstruction term", "the KL term")
 
 
 def loss_rule(observed, inputs: dict, expected: dict) -> list[str]:
-    failed = _not_callable(observed, "vae_loss", "vae_loss(images, reconstructions, z_mean, z_log_var, beta=1.0)")
+    failed = not_a_function(observed, "vae_loss", "vae_loss(images, reconstructions, z_mean, z_log_var, beta=1.0)")
     if failed:
         return failed
     for index, beta in enumerate(inputs["loss_betas"].tolist()):
@@ -504,7 +487,7 @@ def decoded(points: np.ndarray, inputs: dict) -> np.ndarray:
 
 
 def grid_rule(observed, inputs: dict, expected: dict) -> list[str]:
-    failed = _not_callable(observed, "prior_grid", "prior_grid(decoder, n=15)")
+    failed = not_a_function(observed, "prior_grid", "prior_grid(decoder, n=15)")
     if failed:
         return failed
     for name, n in (("default", int(inputs["grid_sizes"][0])), ("sized", int(inputs["grid_sizes"][1]))):
