@@ -251,7 +251,7 @@ def markdown_table(records: list[dict]) -> str:
     for r in records:
         published = _shown(r, r["published"])
         if r["published"] is None and r.get("lab_target") is not None:
-            published = f"— (lab's target {_shown(r, r['lab_target'])})"
+            published = f"lab target {_shown(r, r['lab_target'])}"
         excess = r.get("excess_over_floor")
         lines.append(f"| `{r['name']}`: {r['description']} | {r['lab']} | {r['metric']} | {_ours(r)} | "
                      f"{published} | {'—' if excess is None else f'{excess:.4f}'} | {verdict_text(r, by_name)} | "

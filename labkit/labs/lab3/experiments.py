@@ -16,20 +16,14 @@ def latent(size: int) -> Callable[[Context], dict]:
     def run(ctx: Context) -> dict:
         import keras
 
-        from labkit import models, train
+        from labkit import models
 
-        (x_train, _), (x_test, _) = ctx.mnist
-        x_train, x_test = data.preprocess(x_train, flatten=False), data.preprocess(x_test, flatten=False)
         epochs, batch = ctx.epochs(EPOCHS), BATCH_SIZE
         autoencoder, _, _ = models.conv_bottleneck_autoencoder(latent=size)
-        steps = epochs * -(-len(x_train) // batch)
+        steps = epochs * -(-len(ctx.mnist[0][0]) // batch)
         schedule = keras.optimizers.schedules.CosineDecay(LEARNING_RATE, decay_steps=steps, alpha=0.01)
         autoencoder.compile(optimizer=keras.optimizers.Adam(schedule), loss="binary_crossentropy")
-        test = data.pipeline(x_test, batch_size=1024, shuffle=False)
-        train.fit(autoencoder, data.pipeline(x_train, batch_size=batch, seed=ctx.seed), epochs=epochs,
-                  validation_data=test)
-        loss = autoencoder.evaluate(test, verbose=0)
-        return autoencoder_record(autoencoder, loss, x_test, epochs=epochs, batch=batch)
+        return _trained_on_mnist(ctx, autoencoder, epochs=epochs, batch=batch)
     return run
 
 
@@ -37,19 +31,26 @@ def report_latent(size: int) -> Callable[[Context], dict]:
     """The report's own recipe: its baseline convolutional autoencoder with a linear Dense code of ``size``
     between encoder and decoder, constant Adam, as plainly as the report describes it."""
     def run(ctx: Context) -> dict:
-        from labkit import models, train
+        from labkit import models
 
-        (x_train, _), (x_test, _) = ctx.mnist
-        x_train, x_test = data.preprocess(x_train, flatten=False), data.preprocess(x_test, flatten=False)
-        epochs, batch = ctx.epochs(REPORT_EPOCHS), REPORT_BATCH
         autoencoder, _, _ = models.conv_dense_bottleneck(latent=size)
         autoencoder.compile(optimizer="adam", loss="binary_crossentropy")
-        test = data.pipeline(x_test, batch_size=1024, shuffle=False)
-        train.fit(autoencoder, data.pipeline(x_train, batch_size=batch, seed=ctx.seed), epochs=epochs,
-                  validation_data=test)
-        loss = autoencoder.evaluate(test, verbose=0)
-        return autoencoder_record(autoencoder, loss, x_test, epochs=epochs, batch=batch)
+        return _trained_on_mnist(ctx, autoencoder, epochs=ctx.epochs(REPORT_EPOCHS), batch=REPORT_BATCH)
     return run
+
+
+def _trained_on_mnist(ctx: Context, autoencoder, *, epochs: int, batch: int) -> dict:
+    """The compiled ``autoencoder`` trained on MNIST's training images as the lab trains it, validated and judged
+    on the test images: its record."""
+    from labkit import train
+
+    (x_train, _), (x_test, _) = ctx.mnist
+    x_train, x_test = data.preprocess(x_train, flatten=False), data.preprocess(x_test, flatten=False)
+    test = data.pipeline(x_test, batch_size=1024, shuffle=False)
+    train.fit(autoencoder, data.pipeline(x_train, batch_size=batch, seed=ctx.seed), epochs=epochs,
+              validation_data=test)
+    loss = autoencoder.evaluate(test, verbose=0)
+    return autoencoder_record(autoencoder, loss, x_test, epochs=epochs, batch=batch)
 
 
 def anomaly_scores(ctx: Context) -> dict:

@@ -138,7 +138,7 @@ EXPERIMENTS = [
                autoencoder("improved", "fashion-mnist"), published=0.2613, figure="fashion_bce"),
     Experiment("lab4-frozen", 4, f"Fashion-MNIST: frozen MNIST encoder (cut after {CUT}) + Dense(10), "
                f"batch {BATCH}", "test_accuracy", frozen, published=0.8897, needs=("lab4-improved",),
-               changed=f"the encoder cut after its first convolution and pooling ({CUT}: 640 frozen weights)",
+               changed=f"only the first convolution and its pooling frozen ({CUT}: 640 frozen weights)",
                report_recipe="lab4-frozen-full", figure="frozen_accuracy"),
     Experiment("lab4-frozen-full", 4, "Fashion-MNIST: the report's set-up, the whole frozen MNIST encoder "
                f"(7×7×16 code) + Dense(10), batch {BATCH}, the lab's head schedule", "test_accuracy", frozen_full,
