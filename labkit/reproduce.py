@@ -220,7 +220,7 @@ def intervals_section(records: list[dict]) -> str:
 def verdict_text(record: dict, by_name: dict[str, dict]) -> str:
     """The table's Verdict: the record's verdict, and where the kit changed the report's recipe to meet its
     figure, what it changed and what the report's own recipe gives (``by_name``: the run's records).
-    ``meets it with a 4.4 M-parameter bottleneck...; the report's own recipe gives 0.2069 (`lab3-report-...`)``.
+    ``meets it with a 4.4 M-parameter bottleneck...; the report's own recipe gives 0.2069 (lab3-report-..., ...)``.
     """
     experiment = experiments().get(record["name"])
     if experiment is None or record["verdict"] == "crashed":
@@ -237,10 +237,10 @@ def verdict_text(record: dict, by_name: dict[str, dict]) -> str:
     if experiment.report_recipe:
         other = by_name.get(experiment.report_recipe)
         if other is None or other.get("value") is None:
-            text += f"; the report's own recipe (`{experiment.report_recipe}`) is not in this run"
+            text += f"; the report's own recipe ({experiment.report_recipe}) is not in this run"
         else:
             text += (f"; the report's own recipe gives {_shown(other, other['value'])} "
-                     f"(`{experiment.report_recipe}`, {other['verdict']})")
+                     f"({experiment.report_recipe}, {other['verdict']})")  # plain: a name may wrap at its hyphens
     return text
 
 
@@ -253,7 +253,8 @@ def markdown_table(records: list[dict]) -> str:
         if r["published"] is None and r.get("lab_target") is not None:
             published = f"lab target {_shown(r, r['lab_target'])}"
         excess = r.get("excess_over_floor")
-        lines.append(f"| `{r['name']}`: {r['description']} | {r['lab']} | {r['metric']} | {_ours(r)} | "
+        metric = r["metric"].replace("_", " ")  # "test accuracy" may wrap in a narrow column; "test_accuracy" not
+        lines.append(f"| `{r['name']}`: {r['description']} | {r['lab']} | {metric} | {_ours(r)} | "
                      f"{published} | {'—' if excess is None else f'{excess:.4f}'} | {verdict_text(r, by_name)} | "
                      f"{r.get('epochs', '—')} | {computed_in(r)} | {r['seconds']:.0f} |")
     return "\n".join(lines) + "\n"
