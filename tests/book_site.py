@@ -264,6 +264,10 @@ KNOWN_LONG_OUTPUT = {
         "Lab 2's self-check message, printed by labkit/checks.py (not this branch's file): shorten it there",
     "✅ classifier: frozen features → Flatten (12,544) → Dense(10, softmax); 125,450 parameters to train.":
         "Lab 4's self-check message, printed by labkit/checks.py (not this branch's file): shorten it there",
+    "✅ encoder: 28×28 → 14×14×16 → 7×7×32 → 1024 → 512 → 128 → a linear code of 16, batch normalisation after "
+    "every hidden layer.":
+        "Lab 3's self-check message, now printed on two lines (labkit/labs/lab3/checks.py); the committed run "
+        "printed it before that change: re-run Lab 3 at full scale (issue #25 will) and remove this entry",
 }
 """Printed lines over LINE_LIMIT that this repository still holds, each with the reason and the fix. A test
 fails when one of them is no longer there, so that the list cannot outlive the problem."""

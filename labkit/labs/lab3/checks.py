@@ -32,7 +32,7 @@ def check_bottleneck_encoder(encoder, *, latent: int = LATENT) -> None:
         fail("the code size", f"{LATENT}, the size this exercise is graded with", str(latent),
              f"Keep LATENT = {LATENT} as the exercise cell sets it; the sweep (step 4) tries the other sizes.")
     self_check(rules.ENCODER, {"encoder": encoder}, inputs=_inputs(), expected={"latent": latent},
-               passed_line=f"encoder: {rules.recipe(latent)}, batch normalisation after every hidden layer.")
+               passed_line=f"encoder: {rules.recipe(latent)},\n   batch normalisation after every hidden layer.")
 
 
 def check_probe(probe_accuracy) -> None:
