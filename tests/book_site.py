@@ -220,7 +220,8 @@ def solution_needles() -> tuple[Needle, ...]:
         for index, cell in enumerate(notebook.cells):
             tags = set(cell.metadata.get("tags", []))
             if HIDDEN_TAGS & tags or (ANSWER_TAG in tags and cell.cell_type == "markdown"):
-                for piece in _prose(cell.source).split("|"):
+                text = _prose(cell.source) if cell.cell_type == "markdown" else cell.source  # "<=" is no tag
+                for piece in text.split("|"):
                     tokens = words(piece).split()
                     for start in range(0, max(len(tokens) - WINDOW + 1, 0), WINDOW // 2):
                         phrase = " ".join(tokens[start:start + WINDOW])
