@@ -25,6 +25,14 @@ def test_speed_benchmark_times_one_lab_model_against_plain_fit():
     fastest = float(re.search(r"\(fastest epochs ([\d.]+)x\)", rows[0]).group(1))
     assert fastest > 0, rows[0]
     assert "5000 images" in rows[0] and "median of 2 epochs" in rows[0]
+    peak = float(re.search(r"^float32 matrix-product peak: ([\d.]+) GFLOP/s$", run.stdout, re.M).group(1))
+    share = re.search(r"([\d.]+) TFLOP an epoch: labs' path ([\d.]+) GFLOP/s, (\d+) % of the float32 peak",
+                      run.stdout)
+    assert peak > 0 and share, run.stdout
+    tflop, achieved, percent = float(share.group(1)), float(share.group(2)), int(share.group(3))
+    assert tflop == pytest.approx(6 * 2 * (784 * 128 + 128 * 32) * 5000 / 1e12, abs=0.005)
+    assert achieved == pytest.approx(6 * 2 * (784 * 128 + 128 * 32) * 5000 / labs / 1e9, rel=0.05)
+    assert abs(percent - 100 * achieved / peak) <= 1
 
 
 def test_grading_benchmark_sizes_a_cluster_from_the_busier_worker():
