@@ -373,3 +373,16 @@ def test_an_observer_records_what_a_wrong_object_is_instead_of_failing(tmp_path)
         observe_into(folder, exercise, dict.fromkeys(exercise.names, "a string"), inputs)
         failures = judge(exercise, Exported(folder), inputs, grading.expected(exercise.grade_id, grading.reference()))
         assert failures and "a str" in failures[0], (exercise.grade_id, failures)
+
+
+def test_the_loss_rule_allows_keras_logits_where_the_softmax_saturated():
+    """Where a probability of the right label is below Keras's clip (1e-7), Keras may compute the loss from the
+    softmax's logits, beyond −log 1e-7: is the range it may take known, and exact where nothing saturated?"""
+    labels = np.array([0, 1, 2, 3])
+    probabilities = np.full((4, 10), 0.1)
+    assert rules.sparse_crossentropy(labels, probabilities)[0] == pytest.approx(np.log(10))
+    assert rules.sparse_crossentropy(labels, probabilities)[0] == rules.sparse_crossentropy(labels, probabilities)[1]
+    probabilities[0] = np.r_[0.0, 1.0, np.zeros(8)]  # the right label 0 has probability 0: saturated
+    low, high = rules.sparse_crossentropy(labels, probabilities)
+    assert low == pytest.approx((-np.log(1e-7) + 3 * np.log(10)) / 4)
+    assert high == pytest.approx((104 + 3 * np.log(10)) / 4)
