@@ -13,6 +13,10 @@ It prints:
    float32 Keras trained with ``model.fit`` on NumPy arrays, interleaved epoch by epoch after a warm-up, as
    medians and their ratio (above 1: the labs' path is faster), with the ratio of each path's fastest epoch
    (the arithmetic alone, where a shared or virtual machine stalls some epochs) and the loss each reached;
+   then the share of the machine's peak each path achieves: the model's arithmetic per epoch (its
+   multiply-adds per image counted from its layers, ``labkit.models.multiply_adds``, × 2 FLOPs × 3 for the
+   forward and backward passes × images) over the epoch's time, against a large matrix product's FLOP/s
+   measured in the same run (float32, and bfloat16 where the labs' path computes in it);
 2. the wall time of the quick-mode notebook suite (nbval);
 3. the wall time of a book build;
 4. the autograder's seconds per submission, when ``labkit.grading`` and the test corpus are present.
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import statistics
 import subprocess
@@ -56,11 +61,38 @@ def lab_models():
     return found
 
 
+def matmul_peak(dtype: str = "float32", *, size: int = 2048, repeats: int = 5) -> float:
+    """FLOP/s of a ``size`` × ``size`` matrix product in TensorFlow, the best of ``repeats`` after a warm-up, with
+    the threads the labs train with: the most this machine's arithmetic gives the labs' models in ``dtype``."""
+    import tensorflow as tf
+
+    a = tf.random.normal((size, size), dtype=dtype)
+    b = tf.random.normal((size, size), dtype=dtype)
+    product = tf.function(lambda: tf.reduce_sum(tf.matmul(a, b)))
+    product().numpy()
+    best = math.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        product().numpy()
+        best = min(best, time.perf_counter() - start)
+    return 2 * size ** 3 / best
+
+
+def training_flops(model, images: int) -> float:
+    """FLOPs of one epoch of training on ``images``: 2 per multiply-add, 3 times the forward pass."""
+    from labkit.models import multiply_adds
+
+    return 3 * 2 * multiply_adds(model) * images
+
+
 def time_epochs(images: int, epochs: int, only: set[int] | None = None) -> list[tuple[str, float, float]]:
     import keras
 
     from labkit import data, train
     from labkit.reproduce import computed_in, trained_with
+
+    peaks = {"float32": matmul_peak("float32")}
+    print(f"float32 matrix-product peak: {peaks['float32'] / 1e9:.1f} GFLOP/s", flush=True)
 
     (x_train, _), _ = data.load_mnist(verbose=False)
     x_train = x_train[:images]
@@ -88,11 +120,21 @@ def time_epochs(images: int, epochs: int, only: set[int] | None = None) -> list[
                 plain_times.append(plain)
         labs_median, plain_median = statistics.median(labs_times), statistics.median(plain_times)
         rows.append((name, labs_median, plain_median))
+        labs_precision = computed_in(trained_with(labs_model))
         print(f"{name:<42} labs' path {labs_median:6.2f} s/epoch | plain fit {plain_median:6.2f} s/epoch | "
               f"ratio {plain_median / labs_median:4.2f}x (fastest epochs {min(plain_times) / min(labs_times):4.2f}x)"
               f" | loss after {epochs + 1} epochs {labs_loss:.4f} vs "
-              f"{plain_loss:.4f} ({computed_in(trained_with(labs_model))} vs float32, {len(x)} images, "
+              f"{plain_loss:.4f} ({labs_precision} vs float32, {len(x)} images, "
               f"batch {batch}, median of {epochs} epochs)", flush=True)
+        flops = training_flops(labs_model, len(x))
+        dtype = "bfloat16" if "bfloat16" in labs_precision else "float32"
+        if dtype not in peaks:
+            peaks[dtype] = matmul_peak(dtype)
+            print(f"{dtype} matrix-product peak: {peaks[dtype] / 1e9:.1f} GFLOP/s", flush=True)
+        print(f"{'':<42} {flops / 1e12:.2f} TFLOP an epoch: labs' path {flops / labs_median / 1e9:.1f} GFLOP/s, "
+              f"{100 * flops / labs_median / peaks[dtype]:.0f} % of the {dtype} peak | plain fit "
+              f"{flops / plain_median / 1e9:.1f} GFLOP/s, {100 * flops / plain_median / peaks['float32']:.0f} % of "
+              f"the float32 peak", flush=True)
     return rows
 
 

@@ -306,3 +306,24 @@ def cnn_classifier(filters: tuple[int, ...] = (32, 64), dense: int = 128, classe
     x = layers.Dense(dense, activation=activation, name="dense")(x)
     probabilities = layers.Dense(classes, activation="softmax", name="probabilities", **OUTPUT)(x)
     return keras.Model(image, probabilities, name=name)
+
+
+def multiply_adds(model: keras.Model) -> int:
+    """Multiply-adds one image costs in ``model``'s forward pass, counted from its layers (nested models
+    included): a ``Dense`` layer's inputs × units, a convolution's kernel area × input channels × filters at each
+    output position, a transposed convolution's at each input position. Everything else (activations, pooling,
+    normalisation, reshapes) costs little beside them and is not counted. Training costs about three times the
+    forward pass (forward, then the gradients of both activations and weights)."""
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            total += multiply_adds(layer)
+        elif isinstance(layer, layers.Dense):
+            total += int(layer.kernel.shape[0]) * layer.units
+        elif isinstance(layer, layers.Conv2DTranspose):
+            height, width = layer.input.shape[1:3]
+            total += math.prod(layer.kernel.shape) * height * width
+        elif isinstance(layer, layers.Conv2D):
+            height, width = layer.output.shape[1:3]
+            total += math.prod(layer.kernel.shape) * height * width
+    return total

@@ -1,9 +1,13 @@
+import importlib.util
 import re
 import subprocess
 import sys
 from pathlib import Path
 
-SPEED = Path(__file__).resolve().parents[1] / "benchmarks" / "speed.py"
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+SPEED = BENCHMARKS / "speed.py"
 
 
 def test_speed_benchmark_times_one_lab_model_against_plain_fit():
@@ -21,3 +25,23 @@ def test_speed_benchmark_times_one_lab_model_against_plain_fit():
     fastest = float(re.search(r"\(fastest epochs ([\d.]+)x\)", rows[0]).group(1))
     assert fastest > 0, rows[0]
     assert "5000 images" in rows[0] and "median of 2 epochs" in rows[0]
+    peak = float(re.search(r"^float32 matrix-product peak: ([\d.]+) GFLOP/s$", run.stdout, re.M).group(1))
+    share = re.search(r"([\d.]+) TFLOP an epoch: labs' path ([\d.]+) GFLOP/s, (\d+) % of the float32 peak",
+                      run.stdout)
+    assert peak > 0 and share, run.stdout
+    tflop, achieved, percent = float(share.group(1)), float(share.group(2)), int(share.group(3))
+    assert tflop == pytest.approx(6 * 2 * (784 * 128 + 128 * 32) * 5000 / 1e12, abs=0.005)
+    assert achieved == pytest.approx(6 * 2 * (784 * 128 + 128 * 32) * 5000 / labs / 1e9, rel=0.05)
+    assert abs(percent - 100 * achieved / peak) <= 1
+
+
+def test_grading_benchmark_sizes_a_cluster_from_the_busier_worker():
+    """Does the grading benchmark count a worker's seconds per submission from the slower of grading alone and
+    beside another worker, and round the workers for a course up?"""
+    spec = importlib.util.spec_from_file_location("grading_benchmark", BENCHMARKS / "grading.py")
+    grading = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(grading)
+    assert grading.worker_seconds(one=60.0, two=40.0, submissions=6) == pytest.approx(80 / 6)
+    assert grading.worker_seconds(one=60.0, two=25.0, submissions=6) == pytest.approx(10.0)
+    assert grading.workers_needed(1200, 12.8, minutes=60) == 5
+    assert grading.workers_needed(300, 12.0, minutes=60) == 1

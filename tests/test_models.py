@@ -214,3 +214,23 @@ def test_the_denoiser_computes_in_bfloat16_only_on_matrix_units(monkeypatch, cpu
     assert autoencoder.output.dtype == "float32"
     lab3, _, _ = models.conv_bottleneck_autoencoder()
     assert "bfloat16" in {layer.compute_dtype for layer in _all_layers(lab3) if layer.weights}
+
+
+def test_multiply_adds_count_each_layers_arithmetic_by_hand():
+    """Does the count add a Dense layer's inputs × units, a convolution's kernel × channels × filters at each
+    output position and a transposed convolution's at each input position, through nested models?"""
+    image = keras.Input(shape=(8, 8, 1))
+    x = keras.layers.Conv2D(4, 3, strides=2, padding="same")(image)        # 3·3·1·4 at 4×4 outputs = 576
+    x = keras.layers.Conv2DTranspose(2, 3, strides=2, padding="same")(x)   # 3·3·2·4 at 4×4 inputs = 1,152
+    inner = keras.Model(image, x)
+    outer_input = keras.Input(shape=(8, 8, 1))
+    flat = keras.layers.Flatten()(inner(outer_input))                      # 8·8·2 = 128 numbers
+    outer = keras.Model(outer_input, keras.layers.Dense(10)(flat))         # 128·10 = 1,280
+    assert models.multiply_adds(inner) == 576 + 1152
+    assert models.multiply_adds(outer) == 576 + 1152 + 1280
+
+
+def test_lab1s_dense_autoencoder_costs_its_weights_in_multiply_adds():
+    """A dense network does one multiply-add per weight for each image: 784·128 + 128·32 + 32·128 + 128·784."""
+    autoencoder, _, _ = models.dense_autoencoder()
+    assert models.multiply_adds(autoencoder) == 2 * (784 * 128 + 128 * 32)
