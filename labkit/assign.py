@@ -14,8 +14,9 @@ self-checks stay. Besides:
   leaves it as it is;
 
 * the solution's title, ``# Worked solution — Lab 1 — ...``, becomes the lab's, ``# Lab 1 — ...``;
-* a code cell tagged ``quiz`` (``quiz.show(lab=1)``) keeps, as its output, the quiz as static HTML without
-  the short answers' model answers and rubrics, so that the student book shows the questions;
+* a code cell tagged ``quiz`` (``quiz.show(lab=1)``) gets a markdown cell above it holding the quiz as static
+  HTML, without the short answers' model answers and rubrics, so that the student book shows the questions
+  while the notebook, like every student notebook, carries no outputs;
 * the cell tagged ``colab-install`` installs the kit from the repository that the book's ``_config.yml``
   names (``repository.url`` and ``repository.branch``), so a fork sets its address in one place;
 * a notebook with exercises opens with a one-line note on how to answer them, and the notebook's metadata
@@ -44,6 +45,9 @@ ANSWER_TAG = "answer"
 ANSWER_PROMPT = "✍️ **Your answer:** *double-click this cell and write here, in your own words.*"
 """What a markdown cell tagged ``answer`` says in the student notebook."""
 QUIZ_TAG = "quiz"
+QUIZ_COPY_TAG = "quiz-copy"
+"""The markdown cell ``labkit assign`` puts above a quiz cell in the student notebook (:func:`static_quiz`)."""
+QUIZ_COPY_NOTE = "*The quiz to read. In JupyterLab, run the cell below it to answer and get feedback.*"
 COLAB_TAG = "colab-install"
 KIT_SPEC = re.compile(r"git\+https?://[^\s\"'@]+(?:@[\w./-]+)?")
 """The pip requirement of the Colab cell: ``git+https://github.com/OWNER/REPO@BRANCH``."""
@@ -176,8 +180,9 @@ def student_notebook(solution: nbformat.NotebookNode, *, name: str,
                 cell.outputs, cell.execution_count = [], None
         elif cell.cell_type == "code":
             cell.source = strip_solutions(cell.source, notebook=name, cell=index)
-            cell.outputs = static_quiz(cell.source, notebook=name, cell=index) if QUIZ_TAG in tags else []
-            cell.execution_count = None
+            cell.outputs, cell.execution_count = [], None
+            if QUIZ_TAG in tags:
+                cells.append(static_quiz(cell.source, notebook=name, cell=index))
             if COLAB_TAG in tags and kit is not None:
                 cell.source = KIT_SPEC.sub(kit, cell.source)
         elif _LOOSE_MARKER.search(cell.source):
@@ -227,10 +232,10 @@ def _student_note(code_to_write: bool = True, to_answer: bool = False) -> nbform
     return note
 
 
-def static_quiz(source: str, *, notebook: str = "<notebook>", cell: int = 0) -> list:
-    """The output a ``quiz`` cell keeps in the student notebook: the quiz of ``quiz.show(...)`` as static
-    HTML and text, the short answers without their model answers and rubrics (those stay in the instructor
-    edition). Running the cell replaces it with the live quiz."""
+def static_quiz(source: str, *, notebook: str = "<notebook>", cell: int = 0) -> nbformat.NotebookNode:
+    """The markdown cell that stands above a ``quiz`` cell in the student notebook: the quiz of
+    ``quiz.show(...)`` as static HTML, the short answers without their model answers and rubrics (those stay
+    in the instructor edition), for the book and for reading; running the quiz cell shows the live quiz."""
     from labkit import quiz
 
     try:
@@ -243,10 +248,11 @@ def static_quiz(source: str, *, notebook: str = "<notebook>", cell: int = 0) -> 
                             f"quiz.show(...) with literal arguments, such as quiz.show(lab=2); found "
                             f"{source.strip()[:60]!r}") from None
     shown = quiz.show(**arguments)
-    output = nbformat.v4.new_output("display_data", data={
-        "text/html": quiz.static_html(shown.questions, shown.title, model_answers=False),
-        "text/plain": quiz.static_text(shown.questions, shown.title)})
-    return [output]
+    # one HTML block: in Markdown, a blank line would end it and read what follows as text
+    html = re.sub(r"\n\s*\n", "\n", quiz.static_html(shown.questions, shown.title, model_answers=False))
+    copy_cell = nbformat.v4.new_markdown_cell(f"{QUIZ_COPY_NOTE}\n\n{html}")
+    copy_cell.id, copy_cell.metadata = f"{QUIZ_COPY_TAG}-{cell}", {"tags": [QUIZ_COPY_TAG]}
+    return copy_cell
 
 
 def book_kit(config: Path) -> str | None:

@@ -81,11 +81,12 @@ def test_no_solution_leaks_into_the_student_notebook(path):
     hidden = [c.source for c in solution.cells if assign.HIDDEN_TAGS & set(c.metadata.get("tags", []))
               or (assign.ANSWER_TAG in c.metadata.get("tags", []) and c.cell_type == "markdown")]
     assert all(text not in student_text for text in hidden)
-    for cell in nbformat.reads(student_text, as_version=4).cells:
-        if cell.cell_type == "code" and assign.QUIZ_TAG not in cell.metadata.get("tags", []):
-            assert not cell.outputs
-        elif cell.cell_type == "code":  # a quiz's static questions, never the solution's stored output
-            assert cell.outputs == assign.static_quiz(cell.source)
+    cells = nbformat.reads(student_text, as_version=4).cells
+    for above, cell in zip([None, *cells], cells, strict=False):
+        if cell.cell_type == "code":
+            assert not cell.outputs and cell.execution_count is None
+        if assign.QUIZ_TAG in cell.metadata.get("tags", []):  # its static questions stand above it
+            assert above is not None and above.source == assign.static_quiz(cell.source).source
 
 
 def test_cli_check_reports_stale_labs(tmp_path):
@@ -175,15 +176,17 @@ def test_provenance_is_metadata_and_the_note_only_where_there_is_code_to_write()
     assert "YOUR CODE HERE" not in lab5  # it has no exercise to fill in (issue #23)
 
 
-def test_a_quiz_cell_keeps_its_questions_but_no_model_answer():
-    """Does a cell tagged quiz keep, as its output, the lab's quiz as static HTML (every question, the
-    marked answers folded) without any short answer's model answer or rubric?"""
+def test_a_quiz_cell_gets_its_questions_above_it_but_no_model_answer():
+    """Does a cell tagged quiz get, in a markdown cell above it, the lab's quiz as static HTML (every
+    question, the marked answers folded) without any short answer's model answer or rubric, and no output?"""
     from labkit import bank
 
     student = student_notebook(_solution(_tagged("quiz.show(lab=1)", assign.QUIZ_TAG)), name="lab9.ipynb")
-    (output,) = student.cells[-1].outputs
-    shown = output["data"]["text/html"]
-    assert "application/vnd.jupyter.widget-view+json" not in output["data"]
+    above, quiz_cell = student.cells[-2:]
+    assert quiz_cell.source == "quiz.show(lab=1)" and quiz_cell.outputs == []
+    assert above.cell_type == "markdown" and above.metadata["tags"] == [assign.QUIZ_COPY_TAG]
+    shown = above.source
+    assert not re.search(r"\n\s*\n", shown.split("\n\n", 1)[1]), "one HTML block, no blank line in it"
     for question in bank.load_bank(1):
         assert bank.inline_html(question.question) in shown
         if question.kind == "short-answer":

@@ -277,15 +277,18 @@ def _widget_feedback(browser) -> str:
 
 @pytest.mark.book
 def test_a_quiz_answers_in_jupyterlab(lab):
-    """Run Lab 1's quiz cell in JupyterLab's page: is the static copy of the quiz replaced by the live widget,
-    and does choosing an answer (right, then wrong in another question) show the feedback at once?"""
+    """Run Lab 1's quiz cell in JupyterLab's page: does it show the live widget under the static copy above
+    it, and does choosing an answer (right, then wrong in another question) show the feedback at once?"""
     from labkit import bank
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     (quiz_cell,) = _lab_cells(QUIZ_LAB, tag="quiz")
-    assert quiz_cell.outputs, "the student notebook's quiz cell should carry the static quiz"
-    name = _write_notebook(lab, "quiz_lab1.ipynb", [nbformat.v4.new_code_cell("from labkit import quiz"), quiz_cell])
+    (static_copy,) = [cell for cell in nbformat.read(ROOT / QUIZ_LAB, as_version=4).cells
+                      if "quiz-copy" in cell.metadata.get("tags", [])]
+    assert not quiz_cell.outputs, "a student notebook carries no outputs"
+    name = _write_notebook(lab, "quiz_lab1.ipynb",
+                           [nbformat.v4.new_code_cell("from labkit import quiz"), static_copy, quiz_cell])
     choices = [q for q in bank.load_bank(1) if q.kind == "multiple-choice"]
     right, wrong = choices[0], choices[1]
     with _notebook_page(lab, name) as browser:
