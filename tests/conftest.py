@@ -34,11 +34,11 @@ def offline_and_clean(monkeypatch, tmp_path):
 # The README's test command runs the tests on two processes (pytest-xdist, ``-n 2 --dist loadgroup``): most of
 # the suite's time is one process waiting on another (a kernel, a sandbox, a browser), so two keep both cores
 # busy. A test module runs on one process, whole, so that its module-scoped fixtures are set up once; modules that
-# share an expensive result run together; the slow tests that share nothing are spread one by one.
-SHARED_WORK = {
-    "test_cluster.py": "lab1-corpus", "test_grade.py": "lab1-corpus",  # the Lab 1 corpus graded once
-    "test_book.py": "book", "test_browser.py": "book",  # each edition of the book built once
-}
+# share an expensive result run together, and so do the tests that need one expensive fixture (the rest of their
+# modules runs on either process); the slow tests that share nothing are spread one by one.
+SHARED_WORK = {"test_book.py": "book", "test_browser.py": "book"}  # each edition of the book built once
+SHARED_FIXTURES = {"lab1_corpus_graded": "lab1-corpus", "on_cluster": "lab1-corpus"}  # the Lab 1 corpus graded
+"""A test that needs one of these fixtures runs in its group, wherever its module runs."""
 SPREAD = {"test_notebooks.py", "test_exercises.py"}
 
 
@@ -51,8 +51,10 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: FIRST.index(item.path.name) if item.path.name in FIRST else len(FIRST))
     for item in items:
         name = item.path.name
-        if name not in SPREAD:
-            item.add_marker(pytest.mark.xdist_group(SHARED_WORK.get(name, name)))
+        shared = next((group for fixture, group in SHARED_FIXTURES.items()
+                       if fixture in getattr(item, "fixturenames", ())), None)
+        if shared or name not in SPREAD:
+            item.add_marker(pytest.mark.xdist_group(shared or SHARED_WORK.get(name, name)))
 
 
 def pytest_collection_finish(session):
