@@ -61,8 +61,8 @@ def check_transfer_classifier(classifier, features, *, classes: int = rules.CLAS
     self_check(rules.HEAD, {"frozen": classifier, "features": features}, inputs=_inputs(),
                expected={"classes": classes, "learning_rate": LEARNING_RATE,
                          "decay_steps": rules.decay_steps(_fashion_labels())},
-               passed_line=f"classifier: frozen features → Flatten → Dense({classes}, softmax), Adam on the cosine "
-                           "schedule; training steps move only the head.")
+               passed_line=f"classifier: frozen features → Flatten → Dense({classes}, softmax), Adam on the cosine\n"
+                           "   schedule; training steps move only the head.")
 
 
 def check_fine_tuning(classifier, *, max_learning_rate: float = FINE_TUNE_RATE) -> None:
