@@ -1,4 +1,5 @@
 import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -8,6 +9,7 @@ import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 SPEED = BENCHMARKS / "speed.py"
+LAB3_RECIPE = BENCHMARKS / "lab3_recipe.py"
 
 
 def test_speed_benchmark_times_one_lab_model_against_plain_fit():
@@ -45,3 +47,22 @@ def test_grading_benchmark_sizes_a_cluster_from_the_busier_worker():
     assert grading.worker_seconds(one=60.0, two=25.0, submissions=6) == pytest.approx(10.0)
     assert grading.workers_needed(1200, 12.8, minutes=60) == 5
     assert grading.workers_needed(300, 12.0, minutes=60) == 1
+
+
+def test_lab3_recipe_benchmark_judges_a_candidate_on_the_validation_split(full_data_dir):
+    """Does `lab3_recipe.py` train a candidate on the training images, judge it on the last 10,000 of them (never
+    the test set), and print its validation BCE against the report's figure, its multiply-adds and its times?"""
+    from labkit import models
+
+    run = subprocess.run([sys.executable, str(LAB3_RECIPE), "--dense", "256", "--batch", "256", "--epochs", "1",
+                          "--images", "2000"], capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "LABKIT_DATA_DIR": str(full_data_dir)})
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "code of 2: training on 2,000 images, validation BCE on the last 10,000" in run.stdout, run.stdout
+    found = re.search(r"^256, batch 256, 1 epochs, rate 0.003: validation BCE ([\d.]+) \((meets|misses) 0.1669\); "
+                      r"([\d.]+) M multiply-adds per image; ([\d.]+) s per epoch", run.stdout, re.M)
+    assert found, run.stdout
+    bce, verdict, million, seconds = float(found[1]), found[2], float(found[3]), float(found[4])
+    assert 0 < bce < 1 and verdict == ("meets" if bce <= 0.1669 else "misses") and seconds > 0
+    autoencoder, _, _ = models.conv_bottleneck_autoencoder(latent=2, dense=(256,))
+    assert million == round(models.multiply_adds(autoencoder) / 1e6, 1)
