@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 DEFAULT_SEED = 42
-QUICK_EPOCHS = 3
+QUICK_EPOCHS = 4
 """Epochs that any training runs for in quick mode, whatever the lab asks for."""
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 _BF16_CPU_FLAGS = {"avx512_bf16", "amx_bf16"}

@@ -12,7 +12,7 @@ What runs where, so that no case costs a whole notebook run more than once:
   beating the mean image or 50 % (``tests/test_checks.py``). Here: every target check of every solution names
   the data it ran on: the sample for an offline student outside quick mode, the full data with
   ``LABKIT_DATA_DIR``. That the lab's recipe meets the relaxed target on the sample is shown by the quick-mode
-  run of ``tests/test_notebooks.py`` (at most 3 epochs: the lab's own epochs only train the same models
+  run of ``tests/test_notebooks.py`` (at most 4 epochs: the lab's own epochs only train the same models
   further); that it meets the full target, by the committed full-scale runs (``tests/test_figures.py``: no
   error, a ✅ under every check). Training each lab's models for their full epochs on the sample would cost
   minutes per lab, for a target a model that learned anything meets.

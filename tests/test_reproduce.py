@@ -5,6 +5,7 @@ import sys
 import pytest
 
 from labkit import reproduce
+from labkit.config import QUICK_EPOCHS
 from labkit.reproduce import Experiment
 
 
@@ -34,7 +35,7 @@ def test_a_crash_is_recorded_and_the_others_still_run(fake_experiments, tmp_path
     assert [r["name"] for r in records] == ["good", "boom", "acc"]
     assert [r["verdict"] for r in records] == ["meets", "crashed", "misses"]
     assert records[1]["value"] is None and "out of cheese" in records[1]["error"]
-    assert records[0]["epochs"] == 5 and records[0]["quick"] is True
+    assert records[0]["epochs"] == QUICK_EPOCHS and records[0]["quick"] is True
     table = (tmp_path / "results.md").read_text()
     assert "| `good`: a loss that meets | 1 | val bce | 0.0700 | 0.0733 |" in table
     assert "QUICK MODE" in table and "1 of 3 meet" in table
@@ -103,7 +104,7 @@ def test_cli_runs_an_experiment_in_quick_mode(tmp_path):
     assert 0.0 < record["value"] < 0.7 and record["excess_over_floor"] > 0
     assert record["data"]["source"].startswith("shipped sample") and record["data"]["train"] == 5000
     assert record["environment"]["device"] in ("CPU",) or record["environment"]["device"].startswith("GPU")
-    assert "Epoch 1/5" in run.stdout
+    assert f"Epoch 1/{QUICK_EPOCHS}" in run.stdout
     assert (record["precision"], record["xla"]) == ("float32", False)  # Lab 1's dense model, compiled plainly
     assert "| float32 |" in (tmp_path / "results.md").read_text()
 
