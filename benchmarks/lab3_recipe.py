@@ -39,14 +39,15 @@ CANDIDATES = {
 
 
 def run(dense: tuple[int, ...], batch: int, epochs: int, rate: float, *, latent: int, images, validation,
-        seed: int, steps_per_execution: int = 1) -> dict:
+        seed: int, steps_per_execution: int = 1, full_resolution: bool = True) -> dict:
     """Train one candidate and judge it on ``validation``: its figures."""
     import keras
 
     from labkit import config, data, models, train
 
     config.seed_everything(seed)
-    autoencoder, _, _ = models.conv_bottleneck_autoencoder(latent=latent, dense=dense)
+    autoencoder, _, _ = models.conv_bottleneck_autoencoder(latent=latent, dense=dense,
+                                                           full_resolution=full_resolution)
     steps = epochs * -(-len(images) // batch)
     schedule = keras.optimizers.schedules.CosineDecay(rate, decay_steps=steps, alpha=0.01)
     autoencoder.compile(optimizer=keras.optimizers.Adam(schedule), loss="binary_crossentropy",
@@ -66,6 +67,8 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--rate", type=float, default=3e-3, help="Adam's starting rate")
     parser.add_argument("--steps-per-execution", type=int, default=1)
+    parser.add_argument("--lean-decoder", action="store_true",
+                        help="the decoder without its 28×28 layers (conv_bottleneck_autoencoder(full_resolution=False))")
     parser.add_argument("--only", action="append", help="run only the named candidates (substring match)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--images", type=int, help="train on only the first N training images (a smoke test)")
@@ -91,8 +94,10 @@ def main(argv=None) -> int:
     for name, (dense, batch, epochs, rate) in candidates.items():
         started = time.perf_counter()
         found = run(dense, batch, epochs, rate, latent=args.latent, images=images, validation=validation,
-                    seed=args.seed, steps_per_execution=args.steps_per_execution)
+                    seed=args.seed, steps_per_execution=args.steps_per_execution,
+                    full_resolution=not args.lean_decoder)
         verdict = "" if target is None else f" ({'meets' if found['bce'] <= target else 'misses'} {target})"
+        name += ", lean decoder" if args.lean_decoder else ""
         print(f"{name}: validation BCE {found['bce']:.4f}{verdict}; {found['multiply_adds'] / 1e6:.1f} M "
               f"multiply-adds per image; {found['epoch_s']:.1f} s per epoch (median), training "
               f"{found['total_s'] / 60:.1f} min, in all {(time.perf_counter() - started) / 60:.1f} min", flush=True)

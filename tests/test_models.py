@@ -55,6 +55,25 @@ def test_conv_bottleneck_differs_between_sizes_only_in_the_code():
     assert after == 16 and large.count_params() - small.count_params() == (32 - 2) * (before + 1 + width)
 
 
+def test_conv_bottleneck_without_full_resolution_layers_keeps_the_encoder_and_drops_the_28x28_ones():
+    """With full_resolution=False, is the encoder the same, and does the decoder go from its 14×14 maps straight
+    to the sigmoid image, holding no 28×28 hidden layer and the multiply-adds counted by hand fewer?"""
+    full, full_encoder, _ = models.conv_bottleneck_autoencoder(latent=2)
+    lean, lean_encoder, lean_decoder = models.conv_bottleneck_autoencoder(latent=2, full_resolution=False)
+    assert [layer.name for layer in lean_encoder.layers] == [layer.name for layer in full_encoder.layers]
+    assert lean_encoder.count_params() == full_encoder.count_params()
+    assert lean_decoder.output_shape == (None, 28, 28, 1)
+    assert lean_decoder.get_layer("reconstruction").activation.__name__ == "sigmoid"
+    assert {layer.output.shape[1:3] for layer in lean_decoder.layers[:-1] if len(layer.output.shape) == 4} == {
+        (7, 7), (14, 14)}
+    # dropped: dec_deconv2 (14·14 positions × 3·3 × 32 → 16) and the 3×3 convolution 16 → 1 at 28·28;
+    # added: a transposed convolution 14·14 × 3·3 × 32 → 1
+    dropped, added = 14 * 14 * 9 * 32 * 16 + 28 * 28 * 9 * 16, 14 * 14 * 9 * 32
+    assert models.multiply_adds(full) - models.multiply_adds(lean) == dropped - added
+    out = np.asarray(lean(np.random.default_rng(0).random((3, 28, 28, 1), dtype=np.float32)))
+    assert out.shape == (3, 28, 28, 1) and out.min() >= 0 and out.max() <= 1
+
+
 def test_conv_bottleneck_refuses_an_empty_code():
     """Is a latent size of 0 refused with a message?"""
     with pytest.raises(ValueError, match="positive"):
