@@ -57,7 +57,8 @@ def lab_models():
         declared = getattr(lab.part("experiments"), "BENCHMARK", None)
         if declared:
             name, builder, kind, batch = declared
-            found.append((lab.number, name, compiled(getattr(models, builder)), kind, batch))
+            build = builder if callable(builder) else getattr(models, builder)  # a function, or its name in models
+            found.append((lab.number, name, compiled(build), kind, batch))
     return found
 
 

@@ -81,7 +81,7 @@ def conv_bottleneck_autoencoder(latent: int = 16, *, filters: tuple[int, int] = 
     steer a rich decoder (chosen on a validation split, training 10 epochs in batches of 64: with 512-128
     a 2-number code reached 0.1681, with 1024-512-128 0.1667); batch normalisation after every hidden layer
     keeps training fast and stable for every code size. Images go in and come out as (n, 28, 28, 1). Used
-    in Lab 3 (the latent-size sweep).
+    in Lab 3 (the latent-size sweep, with ``full_resolution=False``) and, narrower, in Lab 6.
 
     Compiled with XLA (``jit_compile=True``, float32) it trained 1.29-1.39× faster than plain ``model.fit``
     on a 2-core CPU, but a full-scale sweep trained that way (10 epochs in batches of 64) left the 2-number
@@ -92,7 +92,7 @@ def conv_bottleneck_autoencoder(latent: int = 16, *, filters: tuple[int, int] = 
     14×14 maps straight to the image. Those layers hold 16 % of the model's multiply-adds but took about 45 %
     of a training step on a 2-core AMD EPYC (memory traffic, not arithmetic); without them a 2-number code
     trained 1.4× as fast per epoch and reached the same validation loss (0.1661 against 0.1667, and 0.1676
-    against 0.1687 for a second seed; batch 512, 8 epochs: ``benchmarks/lab3_recipe.py``).
+    against 0.1687 for a second seed; batch 512, 8 epochs: ``benchmarks/lab3_recipe.py``). Lab 3 trains it.
     """
     if latent < 1:
         raise ValueError(f"latent must be a positive number of code units; got {latent}.")

@@ -77,7 +77,10 @@ class Context:
         _config.seed_everything(self.seed)
 
     def epochs(self, full: int) -> int:
-        return min(full, _config.QUICK_EPOCHS) if self.quick else full
+        return _config.Settings(quick=self.quick).epochs(full)
+
+    def batch_size(self, full: int) -> int:
+        return _config.Settings(quick=self.quick).batch_size(full)
 
     def _load(self, name: str, loader):
         loaded = loader(verbose=False)

@@ -59,10 +59,10 @@ def test_lab3_recipe_benchmark_judges_a_candidate_on_the_validation_split(full_d
                          env={**os.environ, "LABKIT_DATA_DIR": str(full_data_dir)})
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     assert "code of 2: training on 2,000 images, validation BCE on the last 10,000" in run.stdout, run.stdout
-    found = re.search(r"^256, batch 256, 1 epochs, rate 0.003: validation BCE ([\d.]+) \((meets|misses) 0.1669\); "
+    found = re.search(r"^lean decoder, 256, batch 256, 1 epochs, rate 0.003: validation BCE ([\d.]+) \((meets|misses) 0.1669\); "
                       r"([\d.]+) M multiply-adds per image; ([\d.]+) s per epoch", run.stdout, re.M)
     assert found, run.stdout
     bce, verdict, million, seconds = float(found[1]), found[2], float(found[3]), float(found[4])
     assert 0 < bce < 1 and verdict == ("meets" if bce <= 0.1669 else "misses") and seconds > 0
-    autoencoder, _, _ = models.conv_bottleneck_autoencoder(latent=2, dense=(256,))
+    autoencoder, _, _ = models.conv_bottleneck_autoencoder(latent=2, dense=(256,), full_resolution=False)
     assert million == round(models.multiply_adds(autoencoder) / 1e6, 1)
