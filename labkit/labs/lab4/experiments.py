@@ -36,8 +36,7 @@ def autoencoder(kind: str, dataset: str) -> Callable[[Context], dict]:
         model, encoder, _ = models.conv_autoencoder(filters)
         model.compile(optimizer="adam", loss="binary_crossentropy")
         test = data.pipeline(x_test, batch_size=512, shuffle=False)
-        train.fit(model, data.pipeline(x_train, batch_size=batch, seed=ctx.seed), epochs=epochs,
-                  validation_data=test)
+        train.fit(model, data.pipeline(x_train, batch_size=batch, seed=ctx.seed), epochs=epochs)
         loss = model.evaluate(test, verbose=0)
         ctx.trained[f"{kind}-{dataset}-encoder"] = encoder
         return autoencoder_record(model, loss, x_test, epochs=epochs, batch=batch, dataset=dataset)
