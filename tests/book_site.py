@@ -267,10 +267,6 @@ KNOWN_LONG_OUTPUT = {
     "move only the head.":
         "Lab 4's self-check message, now printed on two lines (labkit/labs/lab4/checks.py); the committed run "
         "printed it before that change: re-run Lab 4 at full scale and remove this entry",
-    "✅ encoder: 28×28 → 14×14×16 → 7×7×32 → 1024 → 512 → 128 → a linear code of 16, batch normalisation after "
-    "every hidden layer.":
-        "Lab 3's self-check message, now printed on two lines (labkit/labs/lab3/checks.py); the committed run "
-        "printed it before that change: re-run Lab 3 at full scale (issue #25 will) and remove this entry",
 }
 """Printed lines over LINE_LIMIT that this repository still holds, each with the reason and the fix. A test
 fails when one of them is no longer there, so that the list cannot outlive the problem."""
