@@ -6,22 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from labkit import data
-from labkit.labs.lab3 import (
-    BATCH_SIZE,
-    CODE_NEIGHBOURS,
-    DETECTOR_EPOCHS,
-    DETECTOR_LATENT,
-    EPOCHS,
-    FALSE_ALARM_RATE,
-    LATENT,
-    LATENT_SIZES,
-    LEARNING_RATE,
-    PUBLISHED_BCE,
-    REFERENCE_CODES,
-    REPORT_BATCH,
-    REPORT_EPOCHS,
-    UNSEEN_DIGIT,
-)
+from labkit.labs.lab3 import (BATCH_SIZE, CODE_NEIGHBOURS, DETECTOR_EPOCHS, DETECTOR_LATENT, EPOCHS,
+                              FALSE_ALARM_RATE, LATENT, LATENT_SIZES, LEARNING_RATE, PUBLISHED_BCE,
+                              REFERENCE_CODES, REPORT_BATCH, REPORT_EPOCHS, UNSEEN_DIGIT)
 from labkit.reproduce import Context, Experiment, autoencoder_record, trained_with
 
 
