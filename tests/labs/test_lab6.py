@@ -254,10 +254,12 @@ def test_clear_digits_counts_confident_labels_with_their_standard_error():
 # --- the lab's experiments and constants -------------------------------------------------------------
 
 def test_lab3s_figures_are_those_of_the_committed_results():
-    """Are the plain autoencoder's figures the lab compares with those of results/results.json (Lab 3)?"""
+    """Are the plain autoencoder's figures and the detector's AUC the lab compares with those of
+    results/results.json (Lab 3)?"""
     records = {r["name"]: r for r in json.loads((ROOT / "results" / "results.json").read_text())}
     for size, value in lab6.LAB3_PLAIN_BCE.items():
         assert round(records[f"lab3-latent-{size}"]["value"], 4) == value
+    assert round(records["lab3-anomaly"]["value"], 4) == lab6.LAB3_ANOMALY_AUC
 
 
 def test_a_share_of_clear_digits_is_judged_higher_is_better():
