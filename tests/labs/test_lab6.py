@@ -293,3 +293,21 @@ def test_the_experiments_record_the_elbo_terms_and_the_prior_samples(monkeypatch
     assert 0 <= prior["value"] <= 1 and 0 <= prior["plain_share"] <= 1
     assert sum(prior["vae_digits"]) == round(prior["value"] * 64)
     assert 0 <= prior["classifier_test_accuracy"] <= 1 and prior["samples"] == 64
+
+
+def test_the_speed_benchmark_times_the_labs_vae_and_counts_its_arithmetic_through_both_parts():
+    """Is Lab 6's benchmark model the lab's VAE with a code of 16, are its multiply-adds those of its encoder
+    and decoder, and does it train on its own terms when compiled the way `benchmarks/speed.py` compiles?"""
+    from labkit import data, models
+    from labkit.labs.lab6 import experiments
+
+    name, build, kind, batch = experiments.BENCHMARK
+    model, encoder, decoder = build()
+    assert (kind, batch) == ("image", lab6.BATCH_SIZE) and "VAE" in name
+    assert isinstance(model, vae.VAE) and (model.encoder, model.decoder) == (encoder, decoder)
+    assert [tuple(output.shape) for output in encoder.outputs] == [(None, 16)] * 3
+    assert models.multiply_adds(model) == models.multiply_adds(encoder) + models.multiply_adds(decoder) > 0
+    images = data.preprocess(data.load_sample("mnist")[0][0][:64], flatten=False)
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    history = model.fit(images, images, batch_size=32, epochs=1, verbose=0)
+    assert set(history.history) == set(vae.TERMS) and np.isfinite(history.history["loss"][0])

@@ -92,3 +92,16 @@ EXPERIMENTS = [
                "clear_share", prior_samples, target=TARGET_CONFIDENT, needs=("lab6-vae-16",)),
 ]
 
+
+
+def variational_autoencoder(size: int = 16):
+    """The lab's VAE with a code of ``size`` as ``(vae, encoder, decoder)``: the model ``benchmarks/speed.py``
+    times. It trains on its own loss (reconstruction + KL), whatever loss it is compiled with."""
+    from labkit.labs.lab6 import vae
+
+    encoder, decoder = vae.vae_parts(size, seed=0)
+    return vae.VAE(encoder, decoder), encoder, decoder
+
+
+BENCHMARK = ("Lab 6 VAE, code of 16", variational_autoencoder, "image", BATCH_SIZE)
+"""The lab's main model for ``benchmarks/speed.py`` (see Lab 1's)."""
