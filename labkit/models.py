@@ -204,8 +204,9 @@ def conv_denoiser(input_shape: tuple[int, int, int] = (28, 28, 1), filters: tupl
     ``l1``/``l2`` penalise every kernel; ``dropout`` follows each encoder convolution (training only).
     Built by students in Lab 2 (exercises 2 and 3); varied in its post-lab tuning study. It computes in bfloat16
     only on a CPU with bfloat16 matrix units (AMX), where ``benchmarks/speed.py`` measured it 1.4× as fast
-    as plain float32 Keras; on bfloat16 vector units alone (AVX512_BF16) it measured 0.76×, so there,
-    as everywhere else, it stays float32.
+    as plain float32 Keras; on bfloat16 vector units alone (AVX512_BF16) it measured 0.76× in one run and no
+    faster than float32 in a later one (13.6 against 13.8 s an epoch), so there, as everywhere else, it stays
+    float32.
     """
     if len(filters) != len(strides) or not filters:
         raise ValueError(f"give one stride per convolution: filters {tuple(filters)} has {len(filters)} "
