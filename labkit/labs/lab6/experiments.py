@@ -93,7 +93,6 @@ EXPERIMENTS = [
 ]
 
 
-
 def variational_autoencoder(size: int = 16):
     """The lab's VAE with a code of ``size`` as ``(vae, encoder, decoder)``: the model ``benchmarks/speed.py``
     times. It trains on its own loss (reconstruction + KL), whatever loss it is compiled with."""
