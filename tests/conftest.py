@@ -39,7 +39,10 @@ def offline_and_clean(monkeypatch, tmp_path):
 SHARED_WORK = {"test_book.py": "book", "test_browser.py": "book"}  # each edition of the book built once
 SHARED_FIXTURES = {"lab1_corpus_graded": "lab1-corpus", "on_cluster": "lab1-corpus"}  # the Lab 1 corpus graded
 """A test that needs one of these fixtures runs in its group, wherever its module runs."""
-SPREAD = {"test_notebooks.py", "test_exercises.py"}
+SPREAD = {"test_notebooks.py"}
+BY_PARAMETER = {"test_exercises.py": "number"}
+"""Modules whose tests share an expensive result per value of a parameter (one agreement run per lab): the tests
+with the same value run together, the values spread over the processes."""
 
 
 FIRST = ("test_notebooks.py", "test_cluster.py", "test_grade.py")
@@ -53,6 +56,8 @@ def pytest_collection_modifyitems(config, items):
         name = item.path.name
         shared = next((group for fixture, group in SHARED_FIXTURES.items()
                        if fixture in getattr(item, "fixturenames", ())), None)
+        if name in BY_PARAMETER and not shared:
+            shared = f"{name}-{item.callspec.params[BY_PARAMETER[name]]}"
         if shared or name not in SPREAD:
             item.add_marker(pytest.mark.xdist_group(shared or SHARED_WORK.get(name, name)))
 
