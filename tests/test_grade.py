@@ -151,6 +151,25 @@ def test_a_cell_that_ignores_its_timeout_gets_the_run_killed(tmp_path):
     assert result.killed_for == "cell_timeout" and result.seconds < 30
 
 
+def test_the_kernel_ends_at_its_last_report_with_its_output_and_without_atexit(tmp_path):
+    """Does the kernel end as soon as its last cell has run: exit code 0, the cells' unflushed output kept, and
+    nothing the cells registered with atexit run after the last export (Python's own shutdown is skipped)?"""
+    work = tmp_path / "work"
+    work.mkdir()
+    cells = [{"source": "import atexit, pathlib, sys\n"
+                        "atexit.register(lambda: pathlib.Path('after_the_run.txt').write_text('late'))", "timeout": 30},
+             {"source": "sys.stdout.write('unflushed to the end')", "timeout": 30}]
+    (work / "cells.json").write_text(json.dumps(cells))
+    result = sandbox.run([sys.executable, "-I", "-m", "labkit.grading.kernel", "cells.json", "progress.jsonl"],
+                         workdir=work, env={"PATH": "/usr/bin:/bin", "HOME": str(work)},
+                         limits=sandbox.Limits(deadline_s=60), progress=work / "progress.jsonl",
+                         expose=[*sandbox.python_paths(), ROOT])
+    assert result.returncode == 0 and result.killed_for is None
+    assert [e["event"] for e in result.events][-1] == "done"
+    assert "unflushed to the end" in result.output
+    assert not (work / "after_the_run.txt").exists()
+
+
 def test_a_pipe_in_place_of_the_progress_file_does_not_hang_the_grader(tmp_path):
     """Does the grader go on when the submission swaps its progress file for a named pipe?"""
     work = tmp_path / "work"

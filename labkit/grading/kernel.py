@@ -12,6 +12,7 @@ hints for the feedback.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -69,5 +70,15 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def _end(code: int) -> None:
+    """End the process now, without Python's shutdown: everything the grader reads is written and closed by then.
+    That shutdown, with TensorFlow loaded, took 1.4 s of a 7 s grading run, and it would run whatever the
+    student's cells registered with ``atexit`` after the last export."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # a cell may have replaced or closed the stream
+            stream.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    _end(main(sys.argv[1:]))
