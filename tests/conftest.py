@@ -46,7 +46,9 @@ with the same value run together, the values spread over the processes."""
 
 
 FIRST = ("test_notebooks.py", "test_cluster.py", "test_grade.py")
-"""The longest work starts first, so that the short tests fill in at the end instead of waiting on it."""
+"""Collected first. pytest-xdist queues the groups with the most tests first and keeps this order among the rest;
+starting the quick-mode notebooks first instead (``--no-loadscope-reorder``) measured no faster (912 s against
+907 s), as the notebooks then slow each other down."""
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
