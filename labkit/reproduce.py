@@ -47,7 +47,9 @@ class Experiment:
     its constants' ``FIGURES``): ``tests/test_figures.py`` compares the two."""
     needs: tuple[str, ...] = ()
     """Experiments whose trained models (``Context.trained``) this one builds on: on a cluster it waits for them
-    and receives their models; run alone, it trains what it needs itself."""
+    and receives their models. Whatever it needs that the run has not trained (``--only`` it alone) is trained
+    first, and that time is kept out of its own ``seconds`` (its record's ``trained_first`` gives it), so that
+    the seconds of the records add up to what a whole run takes."""
     recipe: str = "kit"
     """``"kit"``: the lab's own recipe; ``"report"``: the report's own recipe, as plainly as the report
     describes it (it may miss the report's figure: that is what it measures); ``"control"``: a control
@@ -71,6 +73,7 @@ class Context:
     seed: int
     sources: dict = field(default_factory=dict)
     trained: dict = field(default_factory=dict)  # models later experiments build on (Lab 4's encoder)
+    ran: dict = field(default_factory=dict)  # experiment name -> whether it ran in this run without crashing
     cache: dict = field(default_factory=dict)  # data several experiments share (see memo)
 
     def reseed(self) -> None:
@@ -330,20 +333,47 @@ def write_figure(records: list[dict], path: Path) -> None:
         Path(temporary).unlink(missing_ok=True)
 
 
+def train_needs(experiment: Experiment, ctx: Context) -> dict[str, float]:
+    """Train what ``experiment`` needs that this run has not trained yet (and what those need, first): the
+    seconds each took. Raises ``RuntimeError`` when something it needs crashed in this run."""
+    took: dict[str, float] = {}
+    for name in experiment.needs:
+        if name in ctx.ran:
+            if not ctx.ran[name]:
+                raise RuntimeError(f"it builds on {name}, which crashed in this run")
+            continue
+        needed = experiments()[name]
+        took.update(train_needs(needed, ctx))
+        print(f"  (training {name} first: {experiment.name} builds on its model; that time is not counted "
+              "in its own)", flush=True)
+        _config.seed_everything(ctx.seed)
+        start = time.perf_counter()
+        needed.run(ctx)
+        ctx.ran[name] = True
+        took[name] = round(time.perf_counter() - start, 1)
+    return took
+
+
 def execute(experiment: Experiment, ctx: Context, env: dict) -> dict:
-    """Run one experiment and make its record; a crash is recorded, never raised."""
-    _config.seed_everything(ctx.seed)
-    start = time.perf_counter()
+    """Run one experiment and make its record; a crash is recorded, never raised. What it needs and the run
+    has not trained is trained first, outside its ``seconds`` (:func:`train_needs`)."""
     record = {"name": experiment.name, "lab": experiment.lab, "description": experiment.description,
               "metric": experiment.metric, "published": experiment.published,
               "lab_target": experiment.target, "recipe": experiment.recipe, "seed": ctx.seed, "quick": ctx.quick}
+    start = time.perf_counter()
     try:
+        trained_first = train_needs(experiment, ctx)
+        if trained_first:
+            record["trained_first"] = trained_first
+        _config.seed_everything(ctx.seed)
+        start = time.perf_counter()
         record.update(experiment.run(ctx))
     except Exception as error:  # one experiment's crash must not stop the others
         record.update(value=None, error=f"{type(error).__name__}: {error}",
                       traceback=traceback.format_exc(limit=5))
         print(f"  CRASHED: {record['error']}")
     record["seconds"] = time.perf_counter() - start
+    ctx.ran[experiment.name] = "error" not in record
     record["data"] = ctx.sources.get(record.get("dataset", "mnist"))
     record["environment"] = env
     record["verdict"] = verdict(experiment, record["value"])
@@ -452,6 +482,7 @@ def run_task(name: str, quick: bool, seed: int, *inputs: dict) -> dict:
     ctx = Context(quick=quick, seed=seed)
     for given in inputs:
         ctx.trained.update(_models(given.get("models", {})))
+        ctx.ran[given["record"]["name"]] = "error" not in given["record"]
     before = set(ctx.trained)
     record = execute(experiments()[name], ctx, environment())
     return {"record": record, "models": {key: _model_bytes(model) for key, model in ctx.trained.items()

@@ -1,6 +1,7 @@
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -84,6 +85,64 @@ def test_update_refuses_a_file_it_cannot_merge_into_and_changes_nothing(fake_exp
     assert says in capsys.readouterr().out
     assert (results.read_text() if existing is not None else None) == existing
     assert sorted(p.name for p in tmp_path.iterdir()) == (["results.json"] if existing is not None else [])
+
+
+def chain(monkeypatch, first_run):
+    """Three fake experiments, each building on the model of the one before: "base" <- "head" <- "tuned"."""
+    def base(ctx):
+        first_run(ctx)
+        ctx.trained["base-model"] = "base weights"
+        return {"value": 0.07}
+
+    def head(ctx):
+        ctx.trained["head-model"] = ctx.trained["base-model"] + " and a head"
+        return {"value": 0.9}
+
+    def tuned(ctx):
+        return {"value": 0.91 if ctx.trained["head-model"] == "base weights and a head" else 0.0}
+
+    experiments = {
+        "base": Experiment("base", 1, "what the others build on", "val_bce", base),
+        "head": Experiment("head", 1, "a head on base", "test_accuracy", head, needs=("base",)),
+        "tuned": Experiment("tuned", 1, "head tuned", "test_accuracy", tuned, needs=("head",)),
+    }
+    monkeypatch.setattr(reproduce, "_EXPERIMENTS", experiments)
+    monkeypatch.setattr(reproduce, "environment", lambda: {"device": "CPU", "cpu": "test"})
+
+
+def test_run_alone_an_experiment_trains_what_it_needs_first_outside_its_own_seconds(monkeypatch, tmp_path, capsys):
+    """Does `--only tuned` train base, then head, before it, each once, and keep their time out of its seconds
+    (its record's trained_first gives it), so that the seconds of the records add up to a whole run's?"""
+    runs = []
+    chain(monkeypatch, lambda ctx: (runs.append("base"), time.sleep(1.0)))
+    assert reproduce.run(["tuned"], quick=True, out=tmp_path) == 0
+    [record] = json.loads((tmp_path / "results.json").read_text())
+    assert record["name"] == "tuned" and record["value"] == 0.91 and runs == ["base"]
+    assert list(record["trained_first"]) == ["base", "head"] and record["trained_first"]["base"] >= 1.0
+    assert record["seconds"] < 1.0
+    out = capsys.readouterr().out
+    assert out.index("training base first") < out.index("training head first")
+
+    assert reproduce.run(quick=True, out=tmp_path / "whole") == 0  # in a whole run, nothing is trained twice
+    records = json.loads((tmp_path / "whole" / "results.json").read_text())
+    assert runs == ["base", "base"] and not any("trained_first" in r for r in records)
+    assert [r["value"] for r in records] == [0.07, 0.9, 0.91]
+
+
+def test_an_experiment_whose_need_crashed_is_recorded_as_crashed_and_says_why(monkeypatch, tmp_path):
+    """When what an experiment builds on crashed in the run, is it recorded as crashed, naming that, without
+    training it again?"""
+    runs = []
+
+    def crash(ctx):
+        runs.append("base")
+        raise RuntimeError("out of cheese")
+    chain(monkeypatch, crash)
+    assert reproduce.run(quick=True, out=tmp_path) == 1
+    records = json.loads((tmp_path / "results.json").read_text())
+    assert [r["verdict"] for r in records] == ["crashed"] * 3 and runs == ["base"]
+    assert "builds on base, which crashed" in records[1]["error"]
+    assert "builds on head, which crashed" in records[2]["error"]
 
 
 def test_atomic_write_leaves_no_temporary_file(tmp_path):

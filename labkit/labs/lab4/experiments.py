@@ -63,12 +63,8 @@ def _steps(ctx: Context, batch: int) -> int:
 
 
 def _improved_encoder(ctx: Context):
-    key = "improved-mnist-encoder"
-    if key not in ctx.trained:  # run alone (--only): train the MNIST encoder it transfers first
-        print("  (training the improved MNIST autoencoder first: its encoder is what transfers)")
-        autoencoder("improved", "mnist")(ctx)
-        ctx.reseed()
-    return ctx.trained[key]
+    """The MNIST encoder that transfers: lab4-improved's (``needs``)."""
+    return ctx.trained["improved-mnist-encoder"]
 
 
 def _frozen_head(ctx: Context, encoder, layer: str, name: str):
@@ -110,10 +106,6 @@ def random_frozen(ctx: Context) -> dict:
 def fine_tuned(ctx: Context) -> dict:
     from labkit import transfer
 
-    if "frozen-classifier" not in ctx.trained:
-        print("  (training the frozen classifier first: fine-tuning starts from it)")
-        frozen(ctx)
-        ctx.reseed()
     model = transfer.copy_model(ctx.trained["frozen-classifier"], name="fine_tuned")
     model.get_layer("mnist_features").trainable = True
     transfer.compile_classifier(model, learning_rate=FINE_TUNE_RATE, decay_steps=_steps(ctx, BATCH))
