@@ -348,6 +348,7 @@ def train_needs(experiment: Experiment, ctx: Context) -> dict[str, float]:
               "in its own)", flush=True)
         _config.seed_everything(ctx.seed)
         start = time.perf_counter()
+        ctx.ran[name] = False  # until it has run: if it crashes, nothing that needs it trains it again
         needed.run(ctx)
         ctx.ran[name] = True
         took[name] = round(time.perf_counter() - start, 1)
