@@ -10,6 +10,7 @@ A crashed experiment is recorded as such and the others still run.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import platform
@@ -490,23 +491,32 @@ def run_task(name: str, quick: bool, seed: int, *inputs: dict) -> dict:
                                          if key not in before}}
 
 
-def _model_bytes(model) -> bytes:
+def _model_bytes(trained) -> bytes | list[bytes]:
+    """What an experiment put in ``Context.trained`` as plain data: a Keras model as the bytes of its ``.keras``
+    file, a tuple of models (Lab 6's encoder and decoder) as a list of them."""
+    if isinstance(trained, tuple):
+        return [_model_bytes(part) for part in trained]
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.keras"
-        model.save(path)
+        trained.save(path)
         return path.read_bytes()
 
 
-def _models(saved: dict[str, bytes]) -> dict:
+def _models(saved: dict[str, bytes | list[bytes]]) -> dict:
+    """The models of :func:`_model_bytes`'s plain data, by the names the experiments gave them."""
     import keras
 
-    loaded = {}
     with tempfile.TemporaryDirectory() as folder:
-        for key, data in saved.items():
-            path = Path(folder) / f"{len(loaded)}.keras"
+        files = (Path(folder) / f"{n}.keras" for n in itertools.count())
+
+        def load(data):
+            if isinstance(data, list):
+                return tuple(load(part) for part in data)
+            path = next(files)
             path.write_bytes(data)
-            loaded[key] = keras.models.load_model(path)
-    return loaded
+            return keras.models.load_model(path)
+
+        return {key: load(data) for key, data in saved.items()}
 
 
 class ResultsError(Exception):

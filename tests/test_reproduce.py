@@ -296,3 +296,23 @@ def test_a_figure_with_an_interval_shows_it_and_its_scores_follow_the_table():
     assert "Chosen on the validation split: **MSE**" in section
     assert "| MSE | 0.700 | 0.696 (0.683–0.710) | 7.0 % (5.5–8.6 %) | 4.5 % |" in section
 
+
+
+def test_trained_models_travel_to_a_worker_whole_a_tuple_of_them_too():
+    """What a cluster task hands the experiments that need it: does a model, and a tuple of models (Lab 6's VAE
+    encoder and decoder, with its own sampling layer), come back from plain data with the same weights?"""
+    import numpy as np
+
+    from labkit import models
+    from labkit.labs.lab6 import vae
+
+    encoder, decoder = vae.vae_parts(2, seed=0)
+    autoencoder, _, _ = models.dense_autoencoder(input_dim=16, hidden=8, latent=2)
+    sent = {"lab6-vae-2": (encoder, decoder), "plain": autoencoder}
+    received = reproduce._models({key: reproduce._model_bytes(value) for key, value in sent.items()})
+    assert isinstance(received["lab6-vae-2"], tuple) and len(received["lab6-vae-2"]) == 2
+    for before, after in [*zip(sent["lab6-vae-2"], received["lab6-vae-2"], strict=True),
+                          (autoencoder, received["plain"])]:
+        assert [layer.name for layer in after.layers] == [layer.name for layer in before.layers]
+        for mine, theirs in zip(after.get_weights(), before.get_weights(), strict=True):
+            np.testing.assert_array_equal(mine, theirs)

@@ -33,11 +33,13 @@ the ELBO, -(reconstruction + KL); all in nats per image."""
 
 # --- the reference answers to the lab's exercises ---------------------------------------------------
 
+@keras.saving.register_keras_serializable(package="labkit")
 class Sampling(layers.Layer):
     """Draws z = mean + exp(log_var / 2) · ε with ε ~ N(0, I): the reparameterisation trick.
 
     ``layer((z_mean, z_log_var))`` draws ε from the layer's own seeded generator;
-    ``epsilon=`` gives the draws instead. Exercise 1 of Lab 6.
+    ``epsilon=`` gives the draws instead. Exercise 1 of Lab 6. Registered with Keras, so that an encoder
+    saved to a ``.keras`` file loads again (``labkit reproduce --scheduler`` sends models that way).
     """
 
     def __init__(self, seed=None, **kwargs):
