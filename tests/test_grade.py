@@ -138,6 +138,27 @@ def test_a_cell_timeout_interrupts_the_cell_and_the_run_goes_on(tmp_path):
     assert "after the loop" in result.output and result.killed_for is None
 
 
+@pytest.mark.parametrize("first, status", [("memory", "out_of_memory"), ("time", "timeout")])
+def test_the_first_limit_a_run_hits_is_its_status(tmp_path, first, status):
+    """A cell that runs out of memory, then one that runs out of time (or the other way round): is the run's
+    status the first limit it hit? (Under load a run that ran out of memory and carried on holding it timed out
+    in a later cell, and was reported as a timeout.)"""
+    from labkit.grading import run
+
+    work = tmp_path / "work"
+    work.mkdir()
+    memory = {"source": "_hog = bytearray(10**12)", "timeout": 30}  # beyond the address space: MemoryError
+    loop = {"source": "while True:\n    pass", "timeout": 1}
+    cells = [memory, loop] if first == "memory" else [loop, memory]
+    (work / "cells.json").write_text(json.dumps(cells))
+    result = sandbox.run([sys.executable, "-I", "-m", "labkit.grading.kernel", "cells.json", "progress.jsonl"],
+                         workdir=work, env={"PATH": "/usr/bin:/bin", "HOME": str(work)},
+                         limits=sandbox.Limits(deadline_s=60), progress=work / "progress.jsonl",
+                         timeouts=[c["timeout"] for c in cells], expose=[*sandbox.python_paths(), ROOT])
+    assert sorted(e["error"] for e in result.events if e["event"] == "end") == ["CellTimeout", "MemoryError"]
+    assert run._status(result, [], []) == status
+
+
 def test_a_cell_that_ignores_its_timeout_gets_the_run_killed(tmp_path):
     """Is a cell that ignores SIGALRM killed soon after its timeout, far before the deadline?"""
     work = tmp_path / "work"

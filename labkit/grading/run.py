@@ -208,9 +208,14 @@ def _score(lab: Lab, workdir: Path, gid: str, inputs: dict, unanswered: bool) ->
 def _status(result: sandbox.RunResult, cells: list[template.Cell], missing: list[str]) -> str:
     ends = [e for e in result.events if e.get("event") == "end"]
     errors = {e.get("cell"): e.get("error") for e in ends if e.get("error")}
-    if result.killed_for in ("deadline", "cell_timeout") or "CellTimeout" in errors.values():
+    # The first limit a cell hit is the cause: a cell that ran out of memory and carried on holding it can make a
+    # later cell run out of time (seen under load), and that run ran out of memory.
+    first_limit = next((e["error"] for e in ends if e.get("error") in ("MemoryError", "CellTimeout")), None)
+    if first_limit == "MemoryError":
+        return "out_of_memory"
+    if result.killed_for in ("deadline", "cell_timeout") or first_limit == "CellTimeout":
         return "timeout"
-    if result.killed_for == "memory" or "MemoryError" in errors.values() or result.returncode in (-9, 137):
+    if result.killed_for == "memory" or result.returncode in (-9, 137):
         return "out_of_memory"
     if not any(e.get("event") == "done" for e in result.events) or result.returncode != 0:
         return "crashed"
