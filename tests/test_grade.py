@@ -141,8 +141,8 @@ def test_a_cell_timeout_interrupts_the_cell_and_the_run_goes_on(tmp_path):
 @pytest.mark.parametrize("first, status", [("memory", "out_of_memory"), ("time", "timeout")])
 def test_the_first_limit_a_run_hits_is_its_status(tmp_path, first, status):
     """A cell that runs out of memory, then one that runs out of time (or the other way round): is the run's
-    status the first limit it hit? (Under load a run that ran out of memory and carried on holding it timed out
-    in a later cell, and was reported as a timeout.)"""
+    status the first limit it hit? (Time limits were checked first, so a run that ran out of memory, then out of
+    time in a later cell, was reported as a timeout.)"""
     from labkit.grading import run
 
     work = tmp_path / "work"

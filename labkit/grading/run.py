@@ -208,8 +208,8 @@ def _score(lab: Lab, workdir: Path, gid: str, inputs: dict, unanswered: bool) ->
 def _status(result: sandbox.RunResult, cells: list[template.Cell], missing: list[str]) -> str:
     ends = [e for e in result.events if e.get("event") == "end"]
     errors = {e.get("cell"): e.get("error") for e in ends if e.get("error")}
-    # The first limit a cell hit is the cause: a cell that ran out of memory and carried on holding it can make a
-    # later cell run out of time (seen under load), and that run ran out of memory.
+    # The first limit a cell hit is the cause: a cell that runs out of memory leaves the kernel holding it, and a
+    # later cell that then runs out of time does not make that run a timeout.
     first_limit = next((e["error"] for e in ends if e.get("error") in ("MemoryError", "CellTimeout")), None)
     if first_limit == "MemoryError":
         return "out_of_memory"
