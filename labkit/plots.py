@@ -132,13 +132,13 @@ def decoded_plane(images, extent, *, title: str = "Digits decoded across the cod
 
 
 def latent_sweep(sizes, losses, *, floor: float, title: str = "How small can the code be?") -> Figure:
-    """Loss (with the floor) and excess over the floor against latent size, side by side. Used in Lab 3."""
+    """Test loss (with the floor) and excess over the floor against latent size, side by side. Used in Lab 3."""
     sizes, losses = np.asarray(sizes), np.asarray(losses, dtype=float)
     if sizes.shape != losses.shape or sizes.ndim != 1:
         raise ValueError(f"give one loss per latent size; got {sizes.shape} sizes and {losses.shape} losses.")
     fig = Figure(figsize=(10, 3.8), layout="constrained")
     left, right = fig.subplots(1, 2)
-    left.plot(sizes, losses, marker="o", label="validation loss")
+    left.plot(sizes, losses, marker="o", label="test loss")
     left.axhline(floor, color="black", linestyle="--", linewidth=1, label=f"floor = {floor:.4f}")
     left.set_ylim(bottom=0)
     left.set_ylabel("binary cross-entropy")
