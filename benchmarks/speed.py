@@ -41,8 +41,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def lab_models():
-    """(lab, name, builder returning a compiled model, inputs kind, batch size) of each lab's main model, as each
-    lab's package declares it (``BENCHMARK`` in ``labkit/labs/labN/experiments.py``)."""
+    """(lab, name, build, inputs kind, batch size) of each lab's main model, as each lab's package declares it
+    (``BENCHMARK`` in ``labkit/labs/labN/experiments.py``), and of the models a lab trains side by side
+    (``SIDE_BY_SIDE_BENCHMARK``: Lab 3's sweep). ``build()`` returns a compiled model, or a list of them to train
+    side by side (``labkit.train.join_side_by_side``) on the labs' path and one after another in plain Keras."""
     from labkit import labs, models
 
     def compiled(builder):
@@ -52,13 +54,20 @@ def lab_models():
             return model
         return build
 
+    def group(builders):
+        return lambda: [build() for build in builders]
+
     found = []
     for lab in labs.with_part("experiments"):
-        declared = getattr(lab.part("experiments"), "BENCHMARK", None)
-        if declared:
-            name, builder, kind, batch = declared
-            build = builder if callable(builder) else getattr(models, builder)  # a function, or its name in models
-            found.append((lab.number, name, compiled(build), kind, batch))
+        experiments = lab.part("experiments")
+        for attribute in ("BENCHMARK", "SIDE_BY_SIDE_BENCHMARK"):
+            declared = getattr(experiments, attribute, None)
+            if declared:
+                name, builder, kind, batch = declared
+                builders = [compiled(b if callable(b) else getattr(models, b))  # a function, or its name in models
+                            for b in (builder if isinstance(builder, (list, tuple)) else [builder])]
+                build = group(builders) if isinstance(builder, (list, tuple)) else builders[0]
+                found.append((lab.number, name, build, kind, batch))
     return found
 
 
@@ -86,7 +95,9 @@ def training_flops(model, images: int) -> float:
     return 3 * 2 * multiply_adds(model) * images
 
 
-def time_epochs(images: int, epochs: int, only: set[int] | None = None) -> list[tuple[str, float, float]]:
+def time_epochs(images: int, epochs: int, only: set[int] | None = None, entries=None) -> list[tuple[str, float, float]]:
+    """Print and return (name, labs' median, plain median) seconds an epoch for each of ``entries`` (default:
+    :func:`lab_models`, those of the labs in ``only``)."""
     import keras
 
     from labkit import data, train
@@ -98,36 +109,42 @@ def time_epochs(images: int, epochs: int, only: set[int] | None = None) -> list[
     (x_train, _), _ = data.load_mnist(verbose=False)
     x_train = x_train[:images]
     rows = []
-    for lab, name, build, kind, batch in lab_models():
+    for lab, name, build, kind, batch in lab_models() if entries is None else entries:
         if only and lab not in only:
             continue
         x = data.preprocess(x_train, flatten=kind == "flat")
         keras.utils.set_random_seed(0)
-        labs_model = build()
+        labs_models = build()
         keras.utils.set_random_seed(0)
         with plain_float32():
-            plain_model = build()
+            plain_models = build()
         stream = data.pipeline(x, batch_size=batch, seed=0)
+        if isinstance(labs_models, list):  # trained side by side on the labs' path, one after another in plain Keras
+            labs_train, stream = train.join_side_by_side({f"model_{i}": m for i, m in enumerate(labs_models)}, stream)
+        else:
+            labs_train, labs_models, plain_models = labs_models, [labs_models], [plain_models]
         labs_times, plain_times = [], []
         for epoch in range(epochs + 1):  # the first epoch of each is a warm-up (tracing) and is dropped
             start = time.perf_counter()
-            labs_loss = train.fit(labs_model, stream, epochs=1, verbose=0).history["loss"][-1]
+            labs_loss = train.fit(labs_train, stream, epochs=1, verbose=0).history["loss"][-1]
             labs = time.perf_counter() - start
             start = time.perf_counter()
-            plain_loss = plain_model.fit(x, x, batch_size=batch, epochs=1, shuffle=True, verbose=0).history["loss"][-1]
+            plain_loss = sum(model.fit(x, x, batch_size=batch, epochs=1, shuffle=True, verbose=0).history["loss"][-1]
+                             for model in plain_models)
             plain = time.perf_counter() - start
             if epoch:
                 labs_times.append(labs)
                 plain_times.append(plain)
         labs_median, plain_median = statistics.median(labs_times), statistics.median(plain_times)
         rows.append((name, labs_median, plain_median))
-        labs_precision = computed_in(trained_with(labs_model))
+        labs_precision = computed_in(trained_with(labs_models[0]))
+        together = f"{len(labs_models)} models side by side vs one after another, " if len(labs_models) > 1 else ""
         print(f"{name:<42} labs' path {labs_median:6.2f} s/epoch | plain fit {plain_median:6.2f} s/epoch | "
               f"ratio {plain_median / labs_median:4.2f}x (fastest epochs {min(plain_times) / min(labs_times):4.2f}x)"
               f" | loss after {epochs + 1} epochs {labs_loss:.4f} vs "
-              f"{plain_loss:.4f} ({labs_precision} vs float32, {len(x)} images, "
+              f"{plain_loss:.4f} ({together}{labs_precision} vs float32, {len(x)} images, "
               f"batch {batch}, median of {epochs} epochs)", flush=True)
-        flops = training_flops(labs_model, len(x))
+        flops = sum(training_flops(model, len(x)) for model in labs_models)
         dtype = "bfloat16" if "bfloat16" in labs_precision else "float32"
         if dtype not in peaks:
             peaks[dtype] = matmul_peak(dtype)

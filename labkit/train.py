@@ -56,13 +56,22 @@ def fit_side_by_side(models: Mapping[str, keras.Model], dataset, *, epochs: int,
     the same optimizer recipe (Lab 3's code sizes: Adam on the same cosine schedule). They are joined into one
     Keras model with one output per model, compiled with a fresh copy of that optimizer and each model's loss,
     and trained on ``dataset`` (a tf.data pipeline of (input, target) batches, every model given the same
-    target). Each
-    keeps its own weights: the gradient of the summed loss with respect to a model's weights is the gradient of
-    its own loss, and Adam moves every weight by its own gradient alone, so each model trains as it would alone
-    from the same start on the same batches (the same to float rounding). Each step feeds all of them, which
-    keeps a small CPU busier than one model at a time: Lab 3's sweep of four autoencoders trained in 636 s side
-    by side against 781 s one after another on a 2-core AMD EPYC. Their own optimizers are not used: a
-    model trained further alone starts its optimizer afresh. ``epoch_seconds`` and ``seconds`` are the pass's.
+    target): see :func:`join_side_by_side`. Each keeps its own weights: the gradient of the summed loss with
+    respect to a model's weights is the gradient of its own loss, and Adam moves every weight by its own
+    gradient alone, so each model trains as it would alone from the same start on the same batches (the same
+    to float rounding). Each step feeds all of them, which keeps a small CPU busier than one model at a time:
+    Lab 3's sweep of four autoencoders trained in 636 s side by side against 781 s one after another on a
+    2-core AMD EPYC. Their own optimizers are not used: a model trained further alone starts its optimizer
+    afresh. ``epoch_seconds`` and ``seconds`` are the pass's.
+    """
+    together, fed = join_side_by_side(models, dataset)
+    return fit(together, fed, epochs=epochs, verbose=verbose, **kwargs)
+
+
+def join_side_by_side(models: Mapping[str, keras.Model], dataset):
+    """What :func:`fit_side_by_side` trains: ``models`` joined into one compiled Keras model with one output per
+    name, and ``dataset`` mapped to feed it (each output given the batch's target). Train the pair with
+    :func:`fit` as often as needed; every call to ``fit_side_by_side`` joins (and so traces) them afresh.
     """
     import tensorflow as tf
 
@@ -99,7 +108,7 @@ def fit_side_by_side(models: Mapping[str, keras.Model], dataset, *, epochs: int,
     optimizer = first.optimizer.__class__.from_config(first.optimizer.get_config())
     together.compile(optimizer=optimizer, loss={name: model.loss for name, model in named.items()})
     fed = dataset.map(lambda x, y: (x, {name: y for name in named}))
-    return fit(together, fed, epochs=epochs, verbose=verbose, **kwargs)
+    return together, fed
 
 
 def _optimizer_recipe(model: keras.Model):

@@ -66,3 +66,41 @@ def test_lab3_recipe_benchmark_judges_a_candidate_on_the_validation_split(full_d
     assert 0 < bce < 1 and verdict == ("meets" if bce <= 0.1669 else "misses") and seconds > 0
     autoencoder, _, _ = models.conv_bottleneck_autoencoder(latent=2, dense=(256,), full_resolution=False)
     assert million == round(models.multiply_adds(autoencoder) / 1e6, 1)
+
+
+def _speed_module():
+    spec = importlib.util.spec_from_file_location("speed_benchmark", SPEED)
+    speed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(speed)
+    return speed
+
+
+def test_speed_benchmark_times_models_side_by_side_against_one_after_another(capsys):
+    """Does a side-by-side entry train its models joined on the labs' path and one after another in plain Keras,
+    with the arithmetic of all of them, and does Lab 3 declare its sweep so, one model per code size?"""
+    from labkit import models
+    from labkit.labs.lab3 import LATENT_SIZES
+
+    speed = _speed_module()
+
+    def pair():
+        built = []
+        for latent in (8, 16):
+            model = models.dense_autoencoder(latent=latent, name=f"dense_{latent}")[0]
+            model.compile(optimizer="adam", loss="binary_crossentropy")
+            built.append(model)
+        return built
+
+    rows = speed.time_epochs(images=512, epochs=1, entries=[(1, "Lab 1 pair side by side", pair, "flat", 128)])
+    printed = capsys.readouterr().out
+    assert [name for name, _, _ in rows] == ["Lab 1 pair side by side"]
+    assert "(2 models side by side vs one after another, float32 vs float32, 512 images" in printed, printed
+    achieved = float(re.search(r"TFLOP an epoch: labs' path ([\d.]+) GFLOP/s", printed).group(1))
+    arithmetic = sum(3 * 2 * (784 * 128 + 128 * latent + latent * 128 + 128 * 784) * 512 for latent in (8, 16))
+    assert achieved == pytest.approx(arithmetic / rows[0][1] / 1e9, abs=0.06), printed  # both models' arithmetic
+
+    sweeps = [entry for entry in speed.lab_models() if entry[0] == 3 and "side by side" in entry[1]]
+    assert len(sweeps) == 1, speed.lab_models()
+    built = sweeps[0][2]()
+    assert [model.get_layer("encoder").output_shape[-1] for model in built] == LATENT_SIZES
+    assert all(model.optimizer is not None for model in built)

@@ -3,6 +3,7 @@ report's own recipe for the 2-number code beside it, and the anomaly detector wi
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from labkit import data
@@ -190,3 +191,7 @@ EXPERIMENTS = [
 
 BENCHMARK = ("Lab 3 conv AE, dense code of 16", autoencoder, "image", BATCH_SIZE)
 """The lab's main model for ``benchmarks/speed.py`` (see Lab 1's)."""
+SIDE_BY_SIDE_BENCHMARK = (f"Lab 3 sweep, {len(LATENT_SIZES)} code sizes side by side",
+                          [functools.partial(autoencoder, size) for size in LATENT_SIZES], "image", BATCH_SIZE)
+"""The sweep for ``benchmarks/speed.py``: its four models trained side by side on the labs' path, as the lab does,
+and one after another in plain float32 Keras."""
