@@ -206,7 +206,9 @@ def conv_denoiser(input_shape: tuple[int, int, int] = (28, 28, 1), filters: tupl
     only on a CPU with bfloat16 matrix units (AMX), where ``benchmarks/speed.py`` measured it 1.4× as fast
     as plain float32 Keras; on bfloat16 vector units alone (AVX512_BF16) it measured 0.76× in one run and no
     faster than float32 in a later one (13.6 against 13.8 s an epoch), so there, as everywhere else, it stays
-    float32.
+    float32. A later interleaved A/B on that CPU (TensorFlow 2.21) measured bfloat16 1.36× as fast an epoch at
+    the same loss, every layer faster (``benchmarks/layers.py --lab 2``); switching waits for Lab 2's notebook
+    and results to be run again in bfloat16.
     """
     if len(filters) != len(strides) or not filters:
         raise ValueError(f"give one stride per convolution: filters {tuple(filters)} has {len(filters)} "

@@ -104,3 +104,24 @@ def test_speed_benchmark_times_models_side_by_side_against_one_after_another(cap
     built = sweeps[0][2]()
     assert [model.get_layer("encoder").output_shape[-1] for model in built] == LATENT_SIZES
     assert all(model.optimizer is not None for model in built)
+
+
+def test_layer_benchmark_times_each_layer_in_both_precisions():
+    """Does `layers.py --lab 1` time every layer with weights of the lab's model in both precisions, with the
+    ratio of each and of their sums?"""
+    run = subprocess.run([sys.executable, str(BENCHMARKS / "layers.py"), "--lab", "1", "--batch", "32",
+                          "--repeats", "2"], capture_output=True, text=True, timeout=600, check=False)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    rows = re.findall(r"^(\w+) +(\w+) +([\d.]+) \| (\w+) +([\d.]+) \| ratio ([\d.]+)x$", run.stdout, re.MULTILINE)
+    assert [row[0] for row in rows] == ["enc_dense", "code", "dec_dense", "reconstruction"], run.stdout
+    assert all(row[1] == row[3] == "float32" for row in rows)  # Lab 1's dense model computes in float32 in both
+    total = re.search(r"^sum +([\d.]+) \| +([\d.]+) \| ratio ([\d.]+)x$", run.stdout, re.MULTILINE)
+    assert total, run.stdout
+    for column, found in ((2, total[1]), (4, total[2])):
+        assert float(found) == pytest.approx(sum(float(row[column]) for row in rows), abs=0.03)
+
+
+def test_layer_benchmark_says_which_labs_declare_no_model():
+    run = subprocess.run([sys.executable, str(BENCHMARKS / "layers.py"), "--lab", "5"], capture_output=True,
+                         text=True, timeout=600, check=False)
+    assert run.returncode == 2 and "Lab 5 declares no BENCHMARK model" in run.stderr, run.stderr[-2000:]
