@@ -15,9 +15,8 @@ without editing a notebook:
     the arithmetic the convolutional models of Labs 2, 3, 4 and 6 compute in: ``auto`` (default),
     ``float32``, ``mixed_bfloat16`` or ``mixed_float16``. ``auto`` picks ``mixed_bfloat16`` on a CPU with
     bfloat16 units (AVX512_BF16 or AMX, where the models of Labs 3 and 4 computed 1.1–1.9× as fast,
-    fastest epoch against fastest epoch) and ``float32`` everywhere else; for Lab 2's denoiser only on a
-    CPU with bfloat16 *matrix* units (AMX: 1.5× as fast there, but 0.76× on vector units alone). Weights
-    and every model's output layer stay in float32 whatever it says.
+    fastest epoch against fastest epoch, and Lab 2's denoiser 1.36× on AVX512_BF16, 1.5× on AMX) and
+    ``float32`` everywhere else. Weights and every model's output layer stay in float32 whatever it says.
 """
 
 from __future__ import annotations
@@ -38,7 +37,6 @@ QUICK_BATCH = 128
 of the small sample in batches of 512 are 40 steps, too few for Lab 3's codes to beat the mean image."""
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 _BF16_CPU_FLAGS = {"avx512_bf16", "amx_bf16"}
-_BF16_MATRIX_FLAGS = {"amx_bf16"}
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
@@ -74,35 +72,25 @@ class Settings:
             mode = "full mode"
             data = ("LABKIT_DATA_DIR (full dataset)" if self.data_dir
                     else "Keras cache (downloaded if missing), or shipped sample offline")
-        return f"labkit: {mode} · seed {self.seed}\ndata: {data}\nconv models in {self.precisions()}"
+        return f"labkit: {mode} · seed {self.seed}\ndata: {data}\nconv models in {self.compute_precision()}"
 
-    def precisions(self) -> str:
-        """What the convolutional models compute in, e.g. ``mixed_bfloat16 (Lab 2's denoiser: float32)``."""
-        precision, denoiser = self.compute_precision(), self.compute_precision(needs_matrix_units=True)
-        return precision if denoiser == precision else f"{precision} (Lab 2's denoiser: {denoiser})"
-
-    def compute_precision(self, *, needs_matrix_units: bool = False) -> str:
-        """The Keras dtype policy the kit's convolutional models are built with (``auto`` resolved).
-
-        ``needs_matrix_units``: under ``auto``, pick bfloat16 only where the CPU has bfloat16 *matrix*
-        units (AMX), for a model that measured slower in bfloat16 on vector units alone (Lab 2's denoiser).
-        """
+    def compute_precision(self) -> str:
+        """The Keras dtype policy the kit's convolutional models are built with (``auto`` resolved)."""
         if self.precision != "auto":
             return self.precision
-        return "mixed_bfloat16" if cpu_has_bfloat16(matrix_units=needs_matrix_units) else "float32"
+        return "mixed_bfloat16" if cpu_has_bfloat16() else "float32"
 
 
-def cpu_has_bfloat16(cpuinfo_path: str | Path = "/proc/cpuinfo", *, matrix_units: bool = False) -> bool:
-    """Whether this CPU has bfloat16 arithmetic units, or with ``matrix_units`` bfloat16 matrix units (AMX).
+def cpu_has_bfloat16(cpuinfo_path: str | Path = "/proc/cpuinfo") -> bool:
+    """Whether this CPU has bfloat16 arithmetic units (AVX512_BF16 vector units or AMX matrix units).
 
     Read from the Linux ``/proc/cpuinfo`` flags; ``False`` where there is no such file.
     """
-    wanted = _BF16_MATRIX_FLAGS if matrix_units else _BF16_CPU_FLAGS
     try:
         with open(cpuinfo_path, encoding="utf-8") as cpuinfo:
             for line in cpuinfo:
                 if line.startswith("flags"):
-                    return bool(wanted & set(line.split(":", 1)[1].split()))
+                    return bool(_BF16_CPU_FLAGS & set(line.split(":", 1)[1].split()))
     except OSError:
         pass
     return False

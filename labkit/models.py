@@ -5,8 +5,8 @@ plots and checks can find them, and take the lab's values as keyword defaults.
 
 The convolutional builders build their layers in the kit's compute precision (``LABKIT_PRECISION``, see
 :mod:`labkit.config`): on a CPU with bfloat16 units they compute in ``mixed_bfloat16``, which measured
-faster for them (Lab 2's denoiser: only with bfloat16 matrix units), while weights, codes and outputs stay
-float32 so losses, checks and pictures see float32 numbers.
+faster for them (Lab 2's denoiser: 1.36× on AVX512_BF16, ``benchmarks/layers.py``), while weights, codes
+and outputs stay float32 so losses, checks and pictures see float32 numbers.
 """
 
 from __future__ import annotations
@@ -23,23 +23,17 @@ OUTPUT = {"dtype": "float32"}
 """Layer arguments of every output layer (and code): computed in float32 whatever the compute precision."""
 
 
-def in_kit_precision(builder=None, /, *, needs_matrix_units: bool = False):
-    """Build the model's layers under the kit's compute precision, then restore Keras's global policy.
-
-    Use it bare (``@in_kit_precision``) or as ``@in_kit_precision(needs_matrix_units=True)`` for a model
-    that is faster in bfloat16 only on bfloat16 matrix units (see ``Settings.compute_precision``).
-    """
-    def decorate(builder):
-        @functools.wraps(builder)
-        def build(*args, **kwargs):
-            previous = keras.config.dtype_policy()
-            keras.config.set_dtype_policy(settings().compute_precision(needs_matrix_units=needs_matrix_units))
-            try:
-                return builder(*args, **kwargs)
-            finally:
-                keras.config.set_dtype_policy(previous)
-        return build
-    return decorate if builder is None else decorate(builder)
+def in_kit_precision(builder):
+    """Build the model's layers under the kit's compute precision, then restore Keras's global policy."""
+    @functools.wraps(builder)
+    def build(*args, **kwargs):
+        previous = keras.config.dtype_policy()
+        keras.config.set_dtype_policy(settings().compute_precision())
+        try:
+            return builder(*args, **kwargs)
+        finally:
+            keras.config.set_dtype_policy(previous)
+    return build
 
 
 def dense_autoencoder(input_dim: int = 784, hidden: int = 128, latent: int = 32, *,
@@ -187,7 +181,7 @@ def conv_dense_bottleneck(latent: int = 2, *, filters: tuple[int, int, int] = (3
 
 # --- Lab 2: the convolutional denoising autoencoder ------------------------------------------------
 
-@in_kit_precision(needs_matrix_units=True)
+@in_kit_precision
 def conv_denoiser(input_shape: tuple[int, int, int] = (28, 28, 1), filters: tuple[int, ...] = (32, 64, 128),
                   strides: tuple[int, ...] = (1, 2, 2), *, kernel_size: int = 3, activation: str = "relu",
                   code_size: int | None = None, l1: float = 0.0, l2: float = 0.0, dropout: float = 0.0,
@@ -202,13 +196,12 @@ def conv_denoiser(input_shape: tuple[int, int, int] = (28, 28, 1), filters: tupl
     ``Conv2DTranspose`` (``dec_convT1``...) for each encoder layer in reverse, with that layer's stride
     and the filters of the layer before it (the first layer only when it is strided), and ``Conv2D`` to the image's channels with a sigmoid (``"reconstruction"``).
     ``l1``/``l2`` penalise every kernel; ``dropout`` follows each encoder convolution (training only).
-    Built by students in Lab 2 (exercises 2 and 3); varied in its post-lab tuning study. It computes in bfloat16
-    only on a CPU with bfloat16 matrix units (AMX), where ``benchmarks/speed.py`` measured it 1.4× as fast
-    as plain float32 Keras; on bfloat16 vector units alone (AVX512_BF16) it measured 0.76× in one run and no
-    faster than float32 in a later one (13.6 against 13.8 s an epoch), so there, as everywhere else, it stays
-    float32. A later interleaved A/B on that CPU (TensorFlow 2.21) measured bfloat16 1.36× as fast an epoch at
-    the same loss, every layer faster (``benchmarks/layers.py --lab 2``); switching waits for Lab 2's notebook
-    and results to be run again in bfloat16.
+    Built by students in Lab 2 (exercises 2 and 3); varied in its post-lab tuning study. Like the other
+    convolutional models it computes in bfloat16 on a CPU with bfloat16 units: ``benchmarks/speed.py`` measured
+    it 1.4× as fast as plain float32 Keras on AMX matrix units, and on a 2-core AMD EPYC with AVX512_BF16
+    vector units alone an interleaved A/B of the labs' path measured it 1.36× as fast an epoch as in float32 at
+    the same loss, every layer with weights 1.4-2.3× as fast but the float32 output (``benchmarks/layers.py --lab
+    2``; TensorFlow 2.21. With an earlier TensorFlow it measured 0.76×, then no faster, there).
     """
     if len(filters) != len(strides) or not filters:
         raise ValueError(f"give one stride per convolution: filters {tuple(filters)} has {len(filters)} "

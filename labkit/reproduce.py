@@ -428,7 +428,7 @@ def run(names: list[str] | None = None, *, quick: bool = False, out: Path = RESU
         env = environment()
         print(f"labkit reproduce: {len(chosen)} experiments on {env['device']} ({env['cpu']}), "
               f"{'QUICK MODE' if ctx.quick else 'full scale'}, seed {ctx.seed}, convolutional models in "
-              f"{settings.precisions()}")
+              f"{settings.compute_precision()}")
         completed = _serially(chosen, ctx, env)
     records: list[dict] = []
     try:

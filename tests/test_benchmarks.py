@@ -75,12 +75,13 @@ def _speed_module():
     return speed
 
 
-def test_speed_benchmark_times_models_side_by_side_against_one_after_another(capsys):
+def test_speed_benchmark_times_models_side_by_side_against_one_after_another(capsys, monkeypatch):
     """Does a side-by-side entry train its models joined on the labs' path and one after another in plain Keras,
     with the arithmetic of all of them, and does Lab 3 declare its sweep so, one model per code size?"""
     from labkit import models
     from labkit.labs.lab3 import LATENT_SIZES
 
+    monkeypatch.setenv("LABKIT_QUICK", "1")  # the shipped sample, without trying to download MNIST first
     speed = _speed_module()
 
     def pair():

@@ -43,25 +43,21 @@ def test_setup_seeds_and_says_what_it_found(monkeypatch, capsys):
     assert "QUICK MODE" in out and "seed 7" in out
 
 
-@pytest.mark.parametrize("flags, models, denoiser", [
-    ("avx512f amx_tile amx_bf16", "mixed_bfloat16", "mixed_bfloat16"),  # bfloat16 matrix units (AMX)
-    ("avx512f avx512_bf16", "mixed_bfloat16", "float32"),  # bfloat16 vector units only
-    ("avx2 avx512f", "float32", "float32"),  # no bfloat16 units
+@pytest.mark.parametrize("flags, models", [
+    ("avx512f amx_tile amx_bf16", "mixed_bfloat16"),  # bfloat16 matrix units (AMX)
+    ("avx512f avx512_bf16", "mixed_bfloat16"),  # bfloat16 vector units only
+    ("avx2 avx512f", "float32"),  # no bfloat16 units
 ])
-def test_auto_precision_follows_the_cpu(monkeypatch, cpu_flags, flags, models, denoiser):
-    """Does LABKIT_PRECISION=auto pick bfloat16 only on a CPU with bfloat16 units (for Lab 2's denoiser: only
-    with matrix units), does setup say so, and does a named precision always win?"""
+def test_auto_precision_follows_the_cpu(monkeypatch, cpu_flags, flags, models):
+    """Does LABKIT_PRECISION=auto pick bfloat16 only on a CPU with bfloat16 units, does setup say so, and does a
+    named precision always win?"""
     cpu_flags(flags)
     monkeypatch.setenv("LABKIT_PRECISION", "auto")
     assert settings().compute_precision() == models
-    assert settings().compute_precision(needs_matrix_units=True) == denoiser
-    said = settings().describe()
-    assert f"conv models in {models}" in said
-    assert ("Lab 2's denoiser" in said) is (denoiser != models)
+    assert settings().describe().endswith(f"conv models in {models}")
     for named in ("float32", "Mixed_BFloat16"):
         monkeypatch.setenv("LABKIT_PRECISION", named)
         assert settings().compute_precision() == named.lower()
-        assert settings().compute_precision(needs_matrix_units=True) == named.lower()
 
 
 def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
@@ -71,9 +67,7 @@ def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
                             ("fpu sse avx2 avx512f", False)):
         cpuinfo.write_text(f"processor\t: 0\nmodel name\t: test\nflags\t\t: {flags}\n")
         assert config.cpu_has_bfloat16(cpuinfo) is expected
-        assert config.cpu_has_bfloat16(cpuinfo, matrix_units=True) is ("amx_bf16" in flags)
     assert config.cpu_has_bfloat16(tmp_path / "absent") is False
-    assert config.cpu_has_bfloat16(tmp_path / "absent", matrix_units=True) is False
 
 
 @pytest.mark.parametrize("quick", ["0", "1"])
