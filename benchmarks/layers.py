@@ -66,32 +66,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=15, help="timed passes per layer (default 15)")
     args = parser.parse_args(argv)
 
-    from labkit import labs, models
+    from benchmarks.speed import built_in, lab_models
+    from labkit import labs
 
     try:
-        lab = labs.get(args.lab)
+        labs.get(args.lab)
     except labs.UnknownLab as error:
         parser.error(str(error))
-    declared = getattr(lab.part("experiments"), "BENCHMARK", None) if lab.has("experiments") else None
-    if declared is None:
+    declared = [entry for entry in lab_models() if entry[0] == args.lab]
+    if not declared:
         parser.error(f"Lab {args.lab} declares no BENCHMARK model (labkit/labs/lab{args.lab}/experiments.py); "
-                     f"these do: {', '.join(str(lab.number) for lab in labs.with_part('experiments'))}")
-    name, builder, _, lab_batch = declared
-    build = builder if callable(builder) else getattr(models, builder)
+                     f"these do: {', '.join(sorted({str(entry[0]) for entry in lab_models()}))}")
+    _, name, build, _, lab_batch = declared[0]  # its main model (BENCHMARK), not a side-by-side group
     batch = args.batch or lab_batch
     timed: dict[str, dict[str, tuple[float, str]]] = {}
-    previous = os.environ.get("LABKIT_PRECISION")
-    try:
-        for policy in POLICIES:
-            os.environ["LABKIT_PRECISION"] = policy
-            for layer in layers_with_weights(build()[0]):
-                timed.setdefault(layer.name, {})[policy] = (step_milliseconds(layer, batch, args.repeats),
-                                                            layer.compute_dtype)
-    finally:
-        if previous is None:
-            os.environ.pop("LABKIT_PRECISION", None)
-        else:
-            os.environ["LABKIT_PRECISION"] = previous
+    for policy in POLICIES:
+        with built_in(policy):
+            model = build()
+        for layer in layers_with_weights(model):
+            timed.setdefault(layer.name, {})[policy] = (step_milliseconds(layer, batch, args.repeats),
+                                                        layer.compute_dtype)
 
     print(f"{name}: one forward and backward pass per layer, batch {batch}, median of {args.repeats} (ms)")
     sums = dict.fromkeys(POLICIES, 0.0)

@@ -116,7 +116,7 @@ def time_epochs(images: int, epochs: int, only: set[int] | None = None, entries=
         keras.utils.set_random_seed(0)
         labs_models = build()
         keras.utils.set_random_seed(0)
-        with plain_float32():
+        with built_in("float32"):  # the plain-Keras way: float32 throughout
             plain_models = build()
         stream = data.pipeline(x, batch_size=batch, seed=0)
         if isinstance(labs_models, list):  # trained side by side on the labs' path, one after another in plain Keras
@@ -157,10 +157,10 @@ def time_epochs(images: int, epochs: int, only: set[int] | None = None, entries=
 
 
 @contextlib.contextmanager
-def plain_float32():
-    """Build models the plain-Keras way: float32 throughout, whatever the kit's precision setting."""
+def built_in(precision: str):
+    """Build models in ``precision`` (a ``LABKIT_PRECISION`` value), whatever the kit's setting; restored after."""
     previous = os.environ.get("LABKIT_PRECISION")
-    os.environ["LABKIT_PRECISION"] = "float32"
+    os.environ["LABKIT_PRECISION"] = precision
     try:
         yield
     finally:
