@@ -108,8 +108,8 @@ def test_speed_benchmark_times_models_side_by_side_against_one_after_another(cap
 
 
 def test_layer_benchmark_times_each_layer_in_both_precisions():
-    """Does `layers.py --lab 1` time every layer with weights of the lab's model in both precisions, with the
-    ratio of each and of their sums?"""
+    """Does `layers.py --lab 1` time every layer of the lab's model in both precisions, with the ratio of each,
+    of their sums and of a whole training step?"""
     run = subprocess.run([sys.executable, str(BENCHMARKS / "layers.py"), "--lab", "1", "--batch", "32",
                           "--repeats", "2"], capture_output=True, text=True, timeout=600, check=False)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
@@ -120,6 +120,22 @@ def test_layer_benchmark_times_each_layer_in_both_precisions():
     assert total, run.stdout
     for column, found in ((2, total[1]), (4, total[2])):
         assert float(found) == pytest.approx(sum(float(row[column]) for row in rows), abs=0.03)
+    whole = re.search(r"^whole step +([\d.]+) \| +([\d.]+) \| ratio ([\d.]+)x$", run.stdout, re.MULTILINE)
+    assert whole and float(whole[1]) > 0 and float(whole[2]) > 0, run.stdout
+    assert float(whole[3]) == pytest.approx(float(whole[1]) / float(whole[2]), rel=0.05)
+
+
+def test_layer_benchmark_times_the_layers_without_weights_too():
+    """Are Lab 4's pooling and upsampling layers timed beside its convolutions, each in the dtype it computes in
+    (the code and the output in float32, as the kit builds them)?"""
+    run = subprocess.run([sys.executable, str(BENCHMARKS / "layers.py"), "--lab", "4", "--batch", "4",
+                          "--repeats", "1"], capture_output=True, text=True, timeout=600, check=False)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    rows = re.findall(r"^(\w+) +(\w+) +[\d.]+ \| (\w+) +[\d.]+ \| ratio [\d.]+x$", run.stdout, re.MULTILINE)
+    assert [row[0] for row in rows] == ["enc_conv1", "enc_pool1", "enc_conv2", "enc_pool2", "code", "dec_up1",
+                                        "dec_conv1", "dec_up2", "dec_conv2", "reconstruction"], run.stdout
+    assert {name: bf16 for name, _, bf16 in rows if bf16 == "float32"}.keys() == {"code", "reconstruction"}
+    assert all(f32 == "float32" for _, f32, _ in rows), run.stdout
 
 
 def test_layer_benchmark_says_which_labs_declare_no_model():
