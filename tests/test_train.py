@@ -39,6 +39,70 @@ def test_fit_trains_and_validates_on_steady_pipelines(monkeypatch):
     assert len(history.history["loss"]) == len(history.history["val_loss"]) == 2
 
 
+def _counting_traces(model) -> list:
+    """``model``'s training step made to note each time TensorFlow traces it (a traced call runs the Python)."""
+    traced = []
+    step = model.train_step
+
+    def counted(batch):
+        traced.append(1)
+        return step(batch)
+
+    model.train_step = counted
+    return traced
+
+
+def _classifier(seed: int):
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input(shape=(16,))
+    outputs = keras.layers.Dense(3, activation="softmax")(keras.layers.Dense(8, activation="relu")(inputs))
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def test_fit_traces_the_training_step_once_and_trains_as_plain_keras_does():
+    """Plain Keras traces a freshly compiled model's training step twice (it creates the optimizer's and the
+    metrics' variables in the first trace): does fit, which builds them first, trace it once, for a pipeline and
+    for arrays, and end with the very weights and history plain Keras reaches from the same start?"""
+    from labkit import data
+
+    rng = np.random.default_rng(0)
+    x, y = rng.random((96, 16), dtype=np.float32), rng.integers(0, 3, 96)
+    pipeline = data.pipeline(x, y, batch_size=32, shuffle=False)
+    plain, ours, on_arrays = _classifier(1), _classifier(1), _classifier(1)
+    traced = {name: _counting_traces(model) for name, model in
+              (("plain", plain), ("ours", ours), ("on_arrays", on_arrays))}
+
+    plain_history = plain.fit(data.steady(pipeline), epochs=3, verbose=0, shuffle=False)
+    our_history = train.fit(ours, pipeline, epochs=3, verbose=0)
+    train.fit(on_arrays, x, y, epochs=1, batch_size=32, verbose=0)
+
+    assert len(traced["plain"]) == 2, "plain Keras now traces once: build_before_tracing may no longer be needed"
+    assert len(traced["ours"]) == len(traced["on_arrays"]) == 1
+    assert our_history.history == plain_history.history
+    for mine, its in zip(ours.get_weights(), plain.get_weights(), strict=True):
+        np.testing.assert_array_equal(mine, its)
+    assert ours.optimizer.iterations.numpy() == plain.optimizer.iterations.numpy() == 9
+
+
+def test_building_before_tracing_leaves_an_unbuildable_model_to_keras():
+    """A model fit cannot build first (uncompiled, or inputs it cannot read) gets Keras's own error from fit,
+    not one from the building."""
+    import keras
+    import pytest
+
+    model = _classifier(2)
+    train.build_before_tracing(model, {"not": "arrays"})  # nothing to build from: left to Keras
+    assert not model.optimizer.built
+    uncompiled = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(1)])
+    train.build_before_tracing(uncompiled, np.zeros((2, 4), np.float32))
+    with pytest.raises(ValueError, match="compile"):
+        train.fit(uncompiled, np.zeros((2, 4), np.float32), np.zeros((2, 1), np.float32), epochs=1, verbose=0)
+
+
 def _seeded_autoencoder(latent: int, *, rate: float = 1e-2, loss: str = "binary_crossentropy"):
     import keras
 
