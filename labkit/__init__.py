@@ -6,6 +6,7 @@ folder) once, seeds the random generators and says what it found. The modules ar
 ``viva``, ``features``, ``transfer``, ``assign``, ``grading``, ``figures``.
 """
 
+import logging
 import os
 import sys
 
@@ -40,6 +41,23 @@ def _import_tensorflow_quietly() -> None:
         os.close(devnull)
 
 
+class _FreshModelsRetracing(logging.Filter):
+    """Drops TensorFlow's "N out of the last M calls to <function TensorFlowTrainer...> triggered tf.function
+    retracing" warning, and nothing else.
+
+    Keras gives every model its own training, test and prediction functions, each traced once (see
+    ``labkit.train.build_before_tracing``); a lab that trains and evaluates fresh models in a loop (Lab 3's code
+    sizes, Lab 4's label-budget study) makes TensorFlow count the first traces of different models as retracing
+    one function, and in quick mode, with few steps between them, it warns. A student's own ``tf.function``
+    retracing is not Keras's trainer and still shows.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not ("triggered tf.function retracing" in message and "TensorFlowTrainer" in message)
+
+
+logging.getLogger("tensorflow").addFilter(_FreshModelsRetracing())
 _import_tensorflow_quietly()
 
 from labkit import figures  # noqa: E402  (standard library only: labkit.figures.show in every lab)
