@@ -29,17 +29,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 POLICIES = ("float32", "mixed_bfloat16")
 
 
-def leaf_layers(model):
-    """Every layer of ``model`` that computes something, nested models opened, in order (inputs left out)."""
-    import keras
-
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            yield from leaf_layers(layer)
-        elif not isinstance(layer, keras.layers.InputLayer):
-            yield layer
-
-
 def median_milliseconds(call, repeats: int) -> float:
     """Median milliseconds of ``call()`` over ``repeats`` runs after one warm-up (``call`` waits for its result)."""
     call()
@@ -84,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from benchmarks.speed import built_in, lab_models
-    from labkit import labs
+    from labkit import labs, models
 
     try:
         labs.get(args.lab)
@@ -102,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     for policy in POLICIES:
         with built_in(policy):
             model = build()
-        for layer in leaf_layers(model):
+        for layer in models.leaf_layers(model):
             if isinstance(layer.input, (list, tuple, dict)):
                 untimed[layer.name] = f"{len(layer.input)} inputs"
                 continue

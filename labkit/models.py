@@ -316,6 +316,17 @@ def cnn_classifier(filters: tuple[int, ...] = (32, 64), dense: int = 128, classe
     return keras.Model(image, probabilities, name=name)
 
 
+def leaf_layers(model: keras.Model):
+    """Every layer of ``model`` that computes something, nested models opened, in order (input layers left out).
+    Used to count a model's arithmetic (:func:`multiply_adds`), to tell its precision (``labkit reproduce``) and
+    to time its layers (``benchmarks/layers.py``)."""
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            yield from leaf_layers(layer)
+        elif not isinstance(layer, keras.layers.InputLayer):
+            yield layer
+
+
 def multiply_adds(model: keras.Model) -> int:
     """Multiply-adds one image costs in ``model``'s forward pass, counted from its layers (nested models
     included): a ``Dense`` layer's inputs × units, a convolution's kernel area × input channels × filters at each
@@ -323,10 +334,8 @@ def multiply_adds(model: keras.Model) -> int:
     normalisation, reshapes) costs little beside them and is not counted. Training costs about three times the
     forward pass (forward, then the gradients of both activations and weights)."""
     total = 0
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            total += multiply_adds(layer)
-        elif isinstance(layer, layers.Dense):
+    for layer in leaf_layers(model):
+        if isinstance(layer, layers.Dense):
             total += int(layer.kernel.shape[0]) * layer.units
         elif isinstance(layer, layers.Conv2DTranspose):
             height, width = layer.input.shape[1:3]

@@ -108,17 +108,11 @@ class Context:
 
 def trained_with(model) -> dict:
     """How ``model`` computed: the dtype policy of most of its weighted layers, and whether XLA compiled it."""
-    policies = [layer.dtype_policy.name for layer in _weighted_layers(model)]
+    from labkit import models
+
+    policies = [layer.dtype_policy.name for layer in models.leaf_layers(model) if layer.weights]
     return {"precision": max(set(policies), key=policies.count) if policies else "float32",
             "xla": bool(getattr(model, "jit_compile", False))}
-
-
-def _weighted_layers(model):
-    for layer in model.layers:
-        if hasattr(layer, "layers") and layer.layers:
-            yield from _weighted_layers(layer)
-        elif layer.weights:
-            yield layer
 
 
 # --- what experiments share ---------------------------------------------------------------------

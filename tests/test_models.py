@@ -87,7 +87,7 @@ def test_the_reports_plain_bottleneck_is_the_baseline_with_one_dense_code_betwee
     assert encoder.get_layer("enc_flatten").output.shape[-1] == 392
     assert encoder.get_layer("code").units == 2 and encoder.get_layer("code").activation.__name__ == "linear"
     assert decoder.get_layer("dec_dense").units == 392 and decoder.output_shape == (None, 28, 28, 1)
-    kinds = {type(layer).__name__ for layer in _all_layers(autoencoder)}
+    kinds = {type(layer).__name__ for layer in models.leaf_layers(autoencoder)}
     assert "BatchNormalization" not in kinds
     assert [layer.name for layer in encoder.layers if type(layer).__name__ == "Dense"] == ["code"]
     baseline, _, _ = models.conv_autoencoder((32, 16, 8))
@@ -204,7 +204,7 @@ def test_conv_models_compute_in_bfloat16_but_keep_float32_weights_and_outputs(mo
     built = getattr(models, builder)()
     model = built[0] if isinstance(built, tuple) else built
     assert keras.config.dtype_policy().name == "float32"
-    inner = [layer for layer in _all_layers(model) if layer.weights]
+    inner = [layer for layer in models.leaf_layers(model) if layer.weights]
     assert any(layer.compute_dtype == "bfloat16" for layer in inner)
     assert all(weight.dtype == "float32" for weight in model.weights)
     assert model.output.dtype == "float32"
@@ -213,12 +213,7 @@ def test_conv_models_compute_in_bfloat16_but_keep_float32_weights_and_outputs(mo
     monkeypatch.setenv("LABKIT_PRECISION", "float32")
     built = getattr(models, builder)()
     model = built[0] if isinstance(built, tuple) else built
-    assert {layer.compute_dtype for layer in _all_layers(model) if layer.weights} == {"float32"}
-
-
-def _all_layers(model):
-    for layer in model.layers:
-        yield from _all_layers(layer) if isinstance(layer, keras.Model) else (layer,)
+    assert {layer.compute_dtype for layer in models.leaf_layers(model) if layer.weights} == {"float32"}
 
 
 @pytest.mark.parametrize("flags, expected", [("avx512f avx512_bf16 amx_tile amx_bf16", {"bfloat16", "float32"}),
@@ -230,10 +225,10 @@ def test_the_denoiser_computes_in_bfloat16_on_bfloat16_units(monkeypatch, cpu_fl
     cpu_flags(flags)
     monkeypatch.setenv("LABKIT_PRECISION", "auto")
     autoencoder, _, _ = models.conv_denoiser()
-    assert {layer.compute_dtype for layer in _all_layers(autoencoder) if layer.weights} == expected
+    assert {layer.compute_dtype for layer in models.leaf_layers(autoencoder) if layer.weights} == expected
     assert autoencoder.output.dtype == "float32"
     lab3, _, _ = models.conv_bottleneck_autoencoder()
-    assert {layer.compute_dtype for layer in _all_layers(lab3) if layer.weights} == expected
+    assert {layer.compute_dtype for layer in models.leaf_layers(lab3) if layer.weights} == expected
 
 
 def test_multiply_adds_count_each_layers_arithmetic_by_hand():
